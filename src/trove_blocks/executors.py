@@ -1,0 +1,616 @@
+"""The one executor interface of every trove_blocks script.
+
+Every pipeline and example script takes the same flags (:func:`add_executor_arguments`), turns them into an
+:class:`ExecutionSettings` (validated before anything runs or is submitted) and hands its stages to
+:func:`run_stages`, which builds datatrove's Local / Slurm / Ray executors, chains the stages with ``depends``,
+waits on Slurm when asked, and returns a :class:`RunReport` that names failed ranks and their log files.
+
+Each stage logs to ``<logging_dir>/<stage name>``. A stage remembers the settings it ran with
+(``trove_run.json``): when a script is re-run with other settings, the stage's completion marks and declared
+outputs are removed first, so datatrove's ``skip_completed`` never serves output of an earlier configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
+from datatrove.executor import slurm as datatrove_slurm
+from datatrove.utils.logging import logger
+
+EXECUTORS = ("local", "slurm", "ray")
+
+#: flags that only mean something to Slurm, by argparse dest
+SLURM_ONLY_FLAGS = {
+    "partition": "--partition",
+    "time": "--time",
+    "cpus_per_task": "--cpus-per-task",
+    "mem_per_cpu_gb": "--mem-per-cpu-gb",
+    "qos": "--qos",
+    "sbatch_arg": "--sbatch-arg",
+    "venv_path": "--venv-path",
+}
+
+SLURM_DEFAULT_TIME = "02:00:00"
+SLURM_DEFAULT_CPUS_PER_TASK = 1
+SLURM_DEFAULT_MEM_PER_CPU_GB = 2
+
+#: sbatch options trove_blocks (or datatrove) sets itself; --sbatch-arg may not override them
+RESERVED_SBATCH_KEYS = {"array", "dependency", "output", "error", "job-name", "export"}
+
+#: how often --wait asks squeue, in seconds
+SLURM_POLL_SECONDS = 1.0
+
+RUN_SETTINGS_FILE = "trove_run.json"
+
+
+class UsageError(ValueError):
+    """A flag or a combination of flags that cannot work; raised before anything runs or is submitted."""
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """How to run: the parsed executor flags, validated."""
+
+    executor: str = "local"
+    tasks: int = 1
+    workers: int = -1
+    logging_dir: str = "logs"
+    wait: bool = False
+    partition: str | None = None
+    time: str = SLURM_DEFAULT_TIME
+    cpus_per_task: int = SLURM_DEFAULT_CPUS_PER_TASK
+    mem_per_cpu_gb: int = SLURM_DEFAULT_MEM_PER_CPU_GB
+    qos: str | None = None
+    sbatch_args: dict[str, str] = field(default_factory=dict)
+    venv_path: str | None = None
+
+
+@dataclass
+class Stage:
+    """One step of a script: a datatrove pipeline run over ``tasks`` ranks.
+
+    ``outputs`` are the folders the stage writes; they are cleared when the stage's settings change, so a
+    re-run with other settings never leaves files of the earlier run beside the new ones.
+    ``tasks`` overrides ``--tasks`` for stages that must run with a fixed count (e.g. a single merge task).
+    """
+
+    name: str
+    pipeline: list
+    tasks: int | None = None
+    outputs: Sequence[str | os.PathLike] = ()
+
+
+@dataclass
+class StageReport:
+    """What one stage did: completed and failed ranks, where to look, its merged stats (if written)."""
+
+    name: str
+    tasks: int
+    logging_dir: Path
+    failed_ranks: list[int]
+    log_files: dict[int, list[Path]]
+    stats_file: Path | None
+    skipped_reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_ranks and self.skipped_reason is None
+
+    def counters(self) -> dict[str, dict[str, float]]:
+        """The stage's merged datatrove stats as ``{step name: {stat: total}}`` (empty before stats.json exists)."""
+        if self.stats_file is None:
+            return {}
+        steps = json.loads(self.stats_file.read_text())
+        return {
+            step["name"]: {
+                key: value["total"] if isinstance(value, dict) else value for key, value in step["stats"].items()
+            }
+            for step in steps
+        }
+
+
+@dataclass
+class RunReport:
+    """The outcome of :func:`run_stages`. ``finished`` is False when Slurm jobs were submitted without --wait."""
+
+    executor: str
+    stages: list[StageReport]
+    seconds: float
+    finished: bool = True
+    job_ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(stage.ok for stage in self.stages)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def describe(self) -> str:
+        """A short human summary: per stage its state, failed ranks and their log files."""
+        lines = []
+        if not self.finished:
+            jobs = ", ".join(f"{name}={job}" for name, job in self.job_ids.items())
+            lines.append(f"submitted to Slurm ({jobs}); not waiting (pass --wait to block until done)")
+        for stage in self.stages:
+            if stage.skipped_reason:
+                lines.append(f"stage {stage.name}: NOT RUN ({stage.skipped_reason})")
+            elif stage.failed_ranks:
+                lines.append(
+                    f"stage {stage.name}: FAILED {len(stage.failed_ranks)}/{stage.tasks} ranks "
+                    f"{stage.failed_ranks} (logs: {stage.logging_dir})"
+                )
+                for rank in stage.failed_ranks:
+                    for log in stage.log_files.get(rank, []):
+                        lines.append(f"  rank {rank}: {log}")
+            elif self.finished:
+                lines.append(f"stage {stage.name}: ok, {stage.tasks} tasks (logs: {stage.logging_dir})")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------- flags
+
+
+def add_executor_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    logging_dir: str,
+    tasks: int = 1,
+    workers: int = -1,
+    executor: str = "local",
+) -> None:
+    """Add the shared executor flags to ``parser``; the keyword arguments are the script's defaults."""
+    group = parser.add_argument_group("execution (the same flags on every trove_blocks script)")
+    group.add_argument(
+        "--executor", choices=EXECUTORS, default=executor, help=f"where tasks run (default: {executor})"
+    )
+    group.add_argument("--tasks", type=int, default=tasks, help=f"number of tasks (ranks) (default: {tasks})")
+    group.add_argument(
+        "--workers",
+        type=int,
+        default=workers,
+        help=f"tasks running at once; -1 = all of them (default: {workers})",
+    )
+    group.add_argument(
+        "--logging-dir",
+        default=logging_dir,
+        help=f"datatrove logs, stats and completion marks, one folder per stage (default: {logging_dir})",
+    )
+    group.add_argument(
+        "--wait",
+        action="store_true",
+        help="slurm: block until every stage and its merge-stats job finished, exit non-zero naming failed "
+        "ranks and their logs; local and ray always block (default: off)",
+    )
+    slurm = parser.add_argument_group("slurm (only with --executor slurm)")
+    slurm.add_argument("--partition", default=None, help="partition (default: the cluster's default partition)")
+    slurm.add_argument("--time", default=None, help=f"time limit per task (default: {SLURM_DEFAULT_TIME})")
+    slurm.add_argument(
+        "--cpus-per-task", type=int, default=None, help=f"CPUs per task (default: {SLURM_DEFAULT_CPUS_PER_TASK})"
+    )
+    slurm.add_argument(
+        "--mem-per-cpu-gb", type=int, default=None, help=f"memory per CPU in whole GB (default: {SLURM_DEFAULT_MEM_PER_CPU_GB})"
+    )
+    slurm.add_argument("--qos", default=None, help="quality of service (default: none, the cluster's default)")
+    slurm.add_argument(
+        "--sbatch-arg",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="extra sbatch option, repeatable, e.g. --sbatch-arg account=myproj (default: none)",
+    )
+    slurm.add_argument(
+        "--venv-path",
+        default=None,
+        help="virtualenv the jobs activate (folder or its bin/activate) (default: the running interpreter's venv)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> ExecutionSettings:
+    """Validate the executor flags of ``args``; raises :class:`UsageError` naming the bad flag."""
+    if args.tasks < 1:
+        raise UsageError(f"--tasks must be >= 1, got {args.tasks}")
+    if args.workers == 0 or args.workers < -1:
+        raise UsageError(f"--workers must be -1 (all) or >= 1, got {args.workers}")
+    if args.executor != "slurm":
+        given = [flag for dest, flag in SLURM_ONLY_FLAGS.items() if getattr(args, dest) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} only apply to --executor slurm (got --executor {args.executor})")
+        return ExecutionSettings(
+            executor=args.executor,
+            tasks=args.tasks,
+            workers=args.workers,
+            logging_dir=args.logging_dir,
+            wait=args.wait,
+        )
+    cpus = args.cpus_per_task if args.cpus_per_task is not None else SLURM_DEFAULT_CPUS_PER_TASK
+    mem = args.mem_per_cpu_gb if args.mem_per_cpu_gb is not None else SLURM_DEFAULT_MEM_PER_CPU_GB
+    if cpus < 1:
+        raise UsageError(f"--cpus-per-task must be >= 1, got {cpus}")
+    if mem < 1:
+        raise UsageError(f"--mem-per-cpu-gb must be >= 1, got {mem}")
+    return ExecutionSettings(
+        executor="slurm",
+        tasks=args.tasks,
+        workers=args.workers,
+        logging_dir=args.logging_dir,
+        wait=args.wait,
+        partition=args.partition,
+        time=args.time or SLURM_DEFAULT_TIME,
+        cpus_per_task=cpus,
+        mem_per_cpu_gb=mem,
+        qos=args.qos,
+        sbatch_args=parse_sbatch_args(args.sbatch_arg or []),
+        venv_path=resolve_venv_activate(args.venv_path),
+    )
+
+
+def parse_sbatch_args(items: Sequence[str]) -> dict[str, str]:
+    """``["account=x", "--constraint=y", "exclusive"]`` -> ``{"account": "x", "constraint": "y", "exclusive": ""}``."""
+    parsed: dict[str, str] = {}
+    for item in items:
+        key, _, value = item.lstrip("-").partition("=")
+        if not key:
+            raise UsageError(f"--sbatch-arg {item!r}: expected KEY=VALUE")
+        if key in RESERVED_SBATCH_KEYS:
+            raise UsageError(f"--sbatch-arg {key}: set by trove_blocks itself and cannot be overridden")
+        parsed[key] = value
+    return parsed
+
+
+def resolve_venv_activate(venv_path: str | None) -> str | None:
+    """The ``bin/activate`` script Slurm jobs source: the given venv (folder or script) or the running one.
+
+    datatrove needs the activate script itself, not the venv folder (a folder makes the job fail with exit 2).
+    Returns None when no venv is given and the interpreter runs outside one (the jobs then use PATH as exported).
+    """
+    if venv_path is None:
+        if sys.prefix == sys.base_prefix:
+            return None
+        venv_path = sys.prefix
+    path = Path(venv_path).expanduser().resolve()
+    activate = path / "bin" / "activate" if path.is_dir() else path
+    if not activate.is_file():
+        raise UsageError(f"--venv-path {venv_path}: no virtualenv activate script at {activate}")
+    return str(activate)
+
+
+def parse_settings(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None):
+    """Parse ``argv`` with ``parser`` and validate the executor flags; bad flags exit with argparse's usage error."""
+    args = parser.parse_args(argv)
+    try:
+        return args, settings_from_args(args)
+    except UsageError as error:
+        parser.error(str(error))
+
+
+def script_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags of ``args`` that shape a script's output: all but the executor's (which only say where it runs)."""
+    executor_dests = {"executor", "workers", "logging_dir", "wait", *SLURM_ONLY_FLAGS}
+    return {key: value for key, value in sorted(vars(args).items()) if key not in executor_dests}
+
+
+# --------------------------------------------------------------------------------------------------- running
+
+
+def run_stages(
+    settings: ExecutionSettings,
+    stages: Sequence[Stage],
+    *,
+    run_settings: dict[str, Any],
+    job_name: str = "trove",
+) -> RunReport:
+    """Run ``stages`` in order (each depends on the one before) with the executor ``settings`` name.
+
+    ``run_settings`` are the script's output-shaping settings (see :func:`script_settings`); a stage whose
+    recorded settings differ is reset before it runs. Returns a report; it does not raise when ranks fail.
+    """
+    if not stages:
+        raise ValueError("run_stages needs at least one stage")
+    names = [stage.name for stage in stages]
+    if len(set(names)) != len(names):
+        raise ValueError(f"stage names must be unique, got {names}")
+    started = time.monotonic()
+    root = Path(settings.logging_dir)
+    stage_dirs = [root / stage.name for stage in stages]
+    for stage, stage_dir in zip(stages, stage_dirs):
+        _reset_if_settings_changed(stage, stage_dir, _stage_fingerprint(stage, settings, run_settings))
+
+    if settings.executor == "slurm":
+        return _run_slurm(settings, stages, stage_dirs, job_name, started)
+    if settings.executor == "ray":
+        return _run_ray(settings, stages, stage_dirs, started)
+    return _run_local(settings, stages, stage_dirs, started)
+
+
+def _stage_tasks(stage: Stage, settings: ExecutionSettings) -> int:
+    return stage.tasks if stage.tasks is not None else settings.tasks
+
+
+def _stage_fingerprint(stage: Stage, settings: ExecutionSettings, run_settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "stage": stage.name,
+        "tasks": _stage_tasks(stage, settings),
+        "settings": json.loads(json.dumps(run_settings, default=str)),
+        "outputs": [str(Path(out).resolve()) for out in stage.outputs],
+    }
+
+
+def _reset_if_settings_changed(stage: Stage, stage_dir: Path, fingerprint: dict[str, Any]) -> None:
+    """Remove completion marks, stats and outputs of a stage that last ran with other settings."""
+    record = stage_dir / RUN_SETTINGS_FILE
+    previous = json.loads(record.read_text()) if record.is_file() else None
+    has_history = (stage_dir / "completions").is_dir()
+    if previous != fingerprint and (previous is not None or has_history):
+        changed = _changed_keys(previous or {}, fingerprint)
+        logger.warning(f"stage {stage.name}: settings changed since its last run ({changed}); starting it afresh")
+        for sub in ("completions", "stats", "logs", "slurm_logs"):
+            shutil.rmtree(stage_dir / sub, ignore_errors=True)
+        (stage_dir / "stats.json").unlink(missing_ok=True)
+        for out in {*stage.outputs, *(previous or {}).get("outputs", [])}:
+            shutil.rmtree(out, ignore_errors=True)
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    tmp = record.with_suffix(".tmp")
+    tmp.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
+    tmp.replace(record)
+
+
+def _changed_keys(previous: dict[str, Any], current: dict[str, Any]) -> str:
+    old, new = previous.get("settings", {}), current.get("settings", {})
+    keys = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+    if previous.get("tasks") != current.get("tasks"):
+        keys.insert(0, "tasks")
+    return ", ".join(keys) or "no record of the earlier settings"
+
+
+def _stage_report(
+    stage: Stage, stage_dir: Path, tasks: int, *, skipped_reason: str | None = None, slurm_job: str | None = None
+) -> StageReport:
+    """Read a finished stage's state from its logging folder (datatrove's completions/ and logs/)."""
+    done = {int(p.name) for p in (stage_dir / "completions").glob("*") if p.name.isdigit()}
+    failed = [rank for rank in range(tasks) if rank not in done]
+    log_files: dict[int, list[Path]] = {}
+    for rank in failed:
+        logs = [stage_dir / "logs" / f"task_{rank:05d}.log"]
+        if slurm_job:
+            logs.append(stage_dir / "slurm_logs" / f"{slurm_job}_{rank}.out")
+        log_files[rank] = [log for log in logs if log.is_file()]
+    if failed and skipped_reason is None and not any(log_files.values()):
+        skipped_reason = "no task of it started (a dependency failed or it was cancelled)"
+    stats = stage_dir / "stats.json"
+    return StageReport(
+        name=stage.name,
+        tasks=tasks,
+        logging_dir=stage_dir,
+        failed_ranks=failed,
+        log_files=log_files,
+        stats_file=stats if stats.is_file() else None,
+        skipped_reason=skipped_reason if failed else None,
+    )
+
+
+def _run_in_order(settings, stages, stage_dirs, started, make_executor) -> RunReport:
+    """Run stages one after the other in this process (local, ray); stop at the first stage with a failed rank.
+
+    datatrove's ``depends`` would do the same order, but after a failed dependency its Ray executor polls
+    for the missing ranks every two minutes, forever; here the failure ends the run at once.
+    """
+    reports = []
+    failed_stage: str | None = None
+    for stage, stage_dir in zip(stages, stage_dirs):
+        tasks = _stage_tasks(stage, settings)
+        if failed_stage:
+            reports.append(_stage_report(stage, stage_dir, tasks, skipped_reason=f"stage {failed_stage} failed"))
+            continue
+        try:
+            make_executor(stage, stage_dir, tasks).run()
+        except Exception as error:  # a rank raised: the report names it and its log
+            logger.error(f"stage {stage.name} failed: {error!r}")
+        report = _stage_report(stage, stage_dir, tasks)
+        if not report.ok:
+            failed_stage = stage.name
+        reports.append(report)
+    return RunReport(settings.executor, reports, time.monotonic() - started)
+
+
+def _run_local(settings, stages, stage_dirs, started) -> RunReport:
+    def make_executor(stage, stage_dir, tasks):
+        return LocalPipelineExecutor(
+            pipeline=stage.pipeline,
+            tasks=tasks,
+            workers=settings.workers if settings.workers != -1 else tasks,
+            logging_dir=str(stage_dir),
+        )
+
+    return _run_in_order(settings, stages, stage_dirs, started, make_executor)
+
+
+def _run_ray(settings, stages, stage_dirs, started) -> RunReport:
+    try:
+        import ray
+    except ImportError as error:
+        raise UsageError("--executor ray needs ray: pip install 'trove_blocks[ray]'") from error
+    from datatrove.executor import RayPipelineExecutor
+
+    def make_executor(stage, stage_dir, tasks):
+        return RayPipelineExecutor(
+            pipeline=stage.pipeline,
+            tasks=tasks,
+            workers=settings.workers,
+            logging_dir=str(stage_dir),
+            cpus_per_task=1,
+            mem_per_cpu_gb=1,
+        )
+
+    own_ray = not ray.is_initialized()
+    if own_ray:
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        init_kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if not os.environ.get("RAY_ADDRESS"):
+            # a small local instance: by default ray reserves 7.5 GB of /dev/shm for its object store
+            init_kwargs.update(object_store_memory=256 * 1024**2, num_cpus=max(os.cpu_count() or 1, 2))
+        ray.init(**init_kwargs)
+    try:
+        return _run_in_order(settings, stages, stage_dirs, started, make_executor)
+    finally:
+        if own_ray:
+            ray.shutdown()
+
+
+# --------------------------------------------------------------------------------------------------- slurm
+
+
+def _slurm_command(*argv: str) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    except FileNotFoundError as error:
+        raise UsageError(
+            f"--executor slurm: {argv[0]} not found; install Slurm or start the local cluster: scripts/local-slurm up"
+        ) from error
+    if done.returncode != 0:
+        raise UsageError(
+            f"--executor slurm: '{' '.join(argv)}' failed ({done.stderr.strip() or done.returncode}); "
+            "is the controller up? (scripts/local-slurm status)"
+        )
+    return done.stdout
+
+
+def default_partition() -> str:
+    """The cluster's default partition (the one sinfo marks with ``*``)."""
+    partitions = _slurm_command("sinfo", "-h", "-o", "%P").split()
+    for name in partitions:
+        if name.endswith("*"):
+            return name[:-1]
+    if partitions:
+        return partitions[0]
+    raise UsageError("--executor slurm: the cluster has no partition; pass --partition")
+
+
+def check_job_environment(venv_activate: str | None) -> None:
+    """Fail before submitting when the jobs' environment cannot import trove_blocks and datatrove."""
+    if venv_activate is None:
+        return
+    python = Path(venv_activate).parent / "python"
+    probe = subprocess.run(
+        [str(python), "-c", "import trove_blocks, datatrove"], capture_output=True, text=True, timeout=120
+    )
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        raise UsageError(
+            f"--venv-path {venv_activate}: the jobs' python cannot import trove_blocks ({last}); "
+            "install it there: pip install -e ."
+        )
+
+
+class TrackedSlurmPipelineExecutor(SlurmPipelineExecutor):
+    """SlurmPipelineExecutor that keeps the id of datatrove's merge-stats job, so --wait can wait for it too.
+
+    datatrove submits that job through its module-level ``launch_slurm_job`` and drops the id; it is
+    intercepted for the duration of the call only.
+    """
+
+    merge_stats_job_id: str | None = None
+
+    def launch_merge_stats(self):
+        submit = datatrove_slurm.launch_slurm_job
+
+        def remember(*args, **kwargs):
+            self.merge_stats_job_id = submit(*args, **kwargs)
+            return self.merge_stats_job_id
+
+        datatrove_slurm.launch_slurm_job = remember
+        try:
+            super().launch_merge_stats()
+        finally:
+            datatrove_slurm.launch_slurm_job = submit
+
+
+def _run_slurm(settings, stages, stage_dirs, job_name, started) -> RunReport:
+    partition = settings.partition or default_partition()
+    check_job_environment(settings.venv_path)
+    run_tag = uuid.uuid4().hex[:6]
+    executors = []
+    previous = None
+    for stage, stage_dir in zip(stages, stage_dirs):
+        executor = TrackedSlurmPipelineExecutor(
+            pipeline=stage.pipeline,
+            tasks=_stage_tasks(stage, settings),
+            workers=settings.workers,
+            time=settings.time,
+            partition=partition,
+            cpus_per_task=settings.cpus_per_task,
+            mem_per_cpu_gb=settings.mem_per_cpu_gb,
+            qos=settings.qos or "",
+            venv_path=settings.venv_path,
+            sbatch_args=dict(settings.sbatch_args),
+            job_name=f"{job_name}.{stage.name}.{run_tag}",
+            logging_dir=str(stage_dir),
+            slurm_logs_folder=str(stage_dir / "slurm_logs"),
+            depends=previous,
+            mail_type="NONE",
+        )
+        executors.append(executor)
+        previous = executor
+    executors[-1].run()  # datatrove launches the unlaunched dependencies first
+    job_ids = {stage.name: str(ex.job_id) for stage, ex in zip(stages, executors) if ex.job_id not in (None, -1)}
+    if not settings.wait:
+        reports = [
+            StageReport(stage.name, _stage_tasks(stage, settings), d, [], {}, None)
+            for stage, d in zip(stages, stage_dirs)
+        ]
+        return RunReport("slurm", reports, time.monotonic() - started, finished=False, job_ids=job_ids)
+    merge_ids = [str(ex.merge_stats_job_id) for ex in executors if ex.merge_stats_job_id]
+    wait_for_slurm_jobs([*job_ids.values(), *merge_ids])
+    reports = [
+        _stage_report(stage, stage_dir, executor.tasks, slurm_job=job_ids.get(stage.name))
+        for stage, stage_dir, executor in zip(stages, stage_dirs, executors)
+    ]
+    return RunReport("slurm", reports, time.monotonic() - started, job_ids=job_ids)
+
+
+def wait_for_slurm_jobs(job_ids: Sequence[str], poll_seconds: float = SLURM_POLL_SECONDS) -> None:
+    """Block until none of ``job_ids`` is pending or running.
+
+    A job whose dependency failed stays pending with reason DependencyNeverSatisfied unless the cluster sets
+    ``DependencyParameters=kill_invalid_depend``: such jobs are cancelled here instead of waited on forever.
+    """
+    pending = set(job_ids)
+    while pending:
+        out = _slurm_command("squeue", "-h", "-j", ",".join(sorted(pending)), "-o", "%F|%T|%r")
+        alive = set()
+        for line in out.splitlines():
+            job, state, reason = (line.split("|") + ["", ""])[:3]
+            alive.add(job)
+            if state == "PENDING" and reason == "DependencyNeverSatisfied":
+                subprocess.run(["scancel", job], check=False)
+        pending &= alive
+        if pending:
+            time.sleep(poll_seconds)
+
+
+# --------------------------------------------------------------------------------------------------- summary
+
+
+def finish(report: RunReport, *, outputs: dict[str, Any] | None = None, counts: dict[str, int] | None = None) -> int:
+    """Print the end-of-run summary (counts, outputs, time, failures) and return the process exit code."""
+    print(f"\n== {report.executor} run: {'ok' if report.ok else 'FAILED'} in {report.seconds:.1f} s")
+    if counts:
+        print("   " + ", ".join(f"{key}: {value}" for key, value in counts.items()))
+    for name, path in (outputs or {}).items():
+        print(f"   {name}: {path}")
+    print("   " + report.describe().replace("\n", "\n   "))
+    return report.exit_code

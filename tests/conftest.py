@@ -1,0 +1,58 @@
+"""Shared fixtures: offline hub, a real Slurm cluster when one answers, running scripts as a user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_DATA = REPO / "tests" / "data"
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+def slurm_unavailable_reason() -> str | None:
+    """Why Slurm tests cannot run here, or None when a cluster answers with an idle or mixed node."""
+    if shutil.which("sbatch") is None:
+        return "Slurm is not installed (scripts/local-slurm up installs it on Debian as root)"
+    try:
+        done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        return "sinfo timed out: the Slurm controller does not answer"
+    states = done.stdout.split()
+    if done.returncode != 0 or not states:
+        return f"no Slurm controller answers ({done.stderr.strip() or 'no nodes'}); run scripts/local-slurm up"
+    if not any(state.startswith(("idle", "mix", "alloc")) for state in states):
+        return f"no usable Slurm node (states: {' '.join(states)})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> None:
+    """Skip (with the reason) unless a real Slurm cluster is reachable."""
+    reason = slurm_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+
+
+def run_script(script: str | Path, *args: str, cwd: Path = REPO, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a repo script with this interpreter as a user would; output is captured as text."""
+    return subprocess.run(
+        [sys.executable, str(REPO / script), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def script():
+    """``script(path, *args)`` runs a repo script in a subprocess (see :func:`run_script`)."""
+    return run_script
