@@ -1,0 +1,46 @@
+"""Atomic file output: a reader sees either the old file or the complete new one, never a torn write.
+
+Every writer of trove_blocks goes through these: a killed run leaves at most a ``*.tmp-*`` file next to the
+target (never a truncated target), and a re-run replaces it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``; on error remove it.
+
+    ``mode`` is "w" (text, utf-8 unless ``encoding`` is given) or "wb".
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_output writes whole files: mode 'w' or 'wb', got {mode!r}")
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "w":
+        open_kwargs.setdefault("encoding", "utf-8")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.tmp-")
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any, *, indent: int = 2) -> None:
+    """Write ``data`` as JSON (utf-8, keys in insertion order) atomically."""
+    with atomic_output(path) as handle:
+        json.dump(data, handle, indent=indent, ensure_ascii=False)
+        handle.write("\n")

@@ -1,0 +1,34 @@
+import json
+
+import pytest
+
+from trove_blocks.io import atomic_output, write_json_atomic
+
+
+def test_atomic_output_replaces_whole_file(tmp_path):
+    target = tmp_path / "sub" / "out.txt"
+    with atomic_output(target) as handle:
+        handle.write("first")
+    with atomic_output(target) as handle:
+        handle.write("second")
+        assert target.read_text() == "first"  # nothing visible before the rename
+    assert target.read_text() == "second"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_atomic_output_leaves_old_file_on_error(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_output(target, "wb") as handle:
+        handle.write(b"half")
+        raise RuntimeError("killed")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_write_json_atomic(tmp_path):
+    write_json_atomic(tmp_path / "s.json", {"b": 1, "a": "é"})
+    assert json.loads((tmp_path / "s.json").read_text()) == {"b": 1, "a": "é"}
+    with pytest.raises(ValueError):
+        with atomic_output(tmp_path / "x", "a"):
+            pass
