@@ -1,0 +1,1 @@
+"""Loaders: iterate prepared data (processed records, packed manifests) for training."""

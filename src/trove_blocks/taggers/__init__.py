@@ -1,0 +1,1 @@
+"""Taggers: blocks that add metadata to documents and never change their text."""

@@ -1,0 +1,1 @@
+"""Writers: blocks that turn documents into files (atomically) plus their stats and manifests."""
