@@ -12,6 +12,7 @@ and every dropped document, with its reason, to <output>/excluded/. Same flags a
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 from datatrove.data import Document
@@ -27,7 +28,12 @@ DEFAULT_OUTPUT = REPO / "examples_local" / "output" / "01_basic_filtering"
 
 
 def long_enough(doc: Document, min_words: int) -> bool | tuple[bool, str]:
-    """Keep a document of at least ``min_words`` whitespace-separated words; else drop it with a reason."""
+    """Keep a document of at least ``min_words`` whitespace-separated words; else drop it with a reason.
+
+    A filter function of a script reaches Slurm jobs and worker processes pickled by value, WITHOUT the script's
+    globals: it may use only its arguments, builtins and what it imports itself. Hence ``partial`` below rather
+    than a lambda that calls a global.
+    """
     if len(doc.text.split()) >= min_words:
         return True
     return False, f"fewer_than_{min_words}_words"
@@ -40,17 +46,16 @@ def build_parser(output: Path = DEFAULT_OUTPUT, executor: str = "local") -> argp
     parser.add_argument("--input", type=Path, default=DEFAULT_INPUT, help="folder of JSONL files ({text, id, ...})")
     parser.add_argument("--output", type=Path, default=output, help="kept/ and excluded/ are written here")
     parser.add_argument("--min-words", type=int, default=50, help="keep documents with at least this many words")
-    add_executor_arguments(parser, logging_dir=str(output / "logs"), executor=executor)
+    add_executor_arguments(parser, logging_dir="{output}/logs", executor=executor)
     return parser
 
 
 def build_stages(args: argparse.Namespace) -> list[Stage]:
     kept, excluded = args.output / "kept", args.output / "excluded"
-    min_words = args.min_words
     pipeline = [
         JsonlReader(str(args.input), glob_pattern="*.jsonl"),
         LambdaFilter(
-            lambda doc: long_enough(doc, min_words),
+            partial(long_enough, min_words=args.min_words),
             exclusion_writer=JsonlWriter(str(excluded), output_filename="${rank}.jsonl", compression=None),
         ),
         JsonlWriter(str(kept), output_filename="${rank}.jsonl", compression=None),
@@ -65,9 +70,7 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
         parser.error(f"--min-words must be >= 0, got {args.min_words}")
     if not sorted(args.input.glob("*.jsonl")):
         parser.error(f"--input {args.input}: no *.jsonl files there")
-    report = run_stages(
-        settings, build_stages(args), run_settings=script_settings(args), job_name="01_basic_filtering"
-    )
+    report = run_stages(settings, build_stages(args), run_settings=script_settings(args), job_name="01_basic_filtering")
     counts = {}
     if report.finished and report.ok:
         steps = report.stages[0].counters()
@@ -78,9 +81,7 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
             "kept": int(kept_docs.get("forwarded", 0)),
             "excluded": int(kept_docs.get("dropped", 0)),
         }
-    return finish(
-        report, counts=counts, outputs={"kept": args.output / "kept", "excluded": args.output / "excluded"}
-    )
+    return finish(report, counts=counts, outputs={"kept": args.output / "kept", "excluded": args.output / "excluded"})
 
 
 if __name__ == "__main__":

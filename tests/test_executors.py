@@ -1,0 +1,263 @@
+"""The executor interface: flag validation, each executor, depends chaining, failures, stale-output protection.
+
+Pipelines run as scripts in a subprocess, as users run them: with several workers (forkserver), on Slurm and on
+Ray the pipeline is pickled, and a script's functions are pickled by value only when it runs as __main__.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from trove_blocks.executors import (
+    DefaultsHelpFormatter,
+    UsageError,
+    add_executor_arguments,
+    parse_sbatch_args,
+    parse_settings,
+    resolve_venv_activate,
+    script_settings,
+    settings_from_args,
+)
+
+TWO_STAGE_SCRIPT = """
+import argparse
+from functools import partial
+from pathlib import Path
+
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+
+from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--output", type=Path, required=True)
+parser.add_argument("--docs-per-rank", type=int, default=5)
+parser.add_argument("--fail-rank", type=int, default=-1, help="rank of stage 'make' that raises")
+add_executor_arguments(parser, logging_dir="{output}/logs", tasks=3)
+
+
+# functions of a __main__ script reach Slurm/Ray/forkserver workers by value, without the script's globals:
+# they import what they use themselves (as datatrove's docs advise)
+def make_docs(data, rank, world_size, docs_per_rank):
+    from datatrove.data import Document
+
+    for i in range(docs_per_rank):
+        yield Document(text=f"rank {rank} doc {i}", id=f"{rank}-{i}")
+
+
+def fail_on_rank(data, rank, world_size, fail_rank):
+    for doc in data:
+        if rank == fail_rank:
+            raise RuntimeError(f"deliberate failure on rank {rank}")
+        yield doc
+
+
+if __name__ == "__main__":
+    ARGS, settings = parse_settings(parser)
+    made, counted = ARGS.output / "made", ARGS.output / "counted"
+    stages = [
+        Stage(
+            "make",
+            [
+                partial(make_docs, docs_per_rank=ARGS.docs_per_rank),
+                partial(fail_on_rank, fail_rank=ARGS.fail_rank),
+                JsonlWriter(str(made), compression=None),
+            ],
+            outputs=[made],
+        ),
+        # one task reads every file of stage "make": it sees them all only if it ran after all of them
+        Stage("count", [JsonlReader(str(made)), JsonlWriter(str(counted), compression=None)], tasks=1,
+              outputs=[counted]),
+    ]
+    report = run_stages(settings, stages, run_settings=script_settings(ARGS), job_name="test_executors")
+    raise SystemExit(finish(report))
+"""
+
+
+@pytest.fixture
+def two_stage(tmp_path):
+    path = tmp_path / "two_stage.py"
+    path.write_text(TWO_STAGE_SCRIPT)
+
+    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(path), "--output", str(tmp_path / "out"), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
+
+
+def read_ids(folder: Path) -> list[str]:
+    return sorted(json.loads(line)["id"] for path in folder.glob("*.jsonl") for line in path.read_text().splitlines())
+
+
+def parser_with_flags() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--output", default="out")
+    add_executor_arguments(parser, logging_dir="{output}/logs", tasks=2)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------- flags, no execution
+
+
+def test_defaults_and_logging_dir_template():
+    args, settings = parse_settings(parser_with_flags(), ["--output", "somewhere"])
+    assert settings.executor == "local" and settings.tasks == 2 and settings.workers == -1
+    assert settings.logging_dir == "somewhere/logs"
+    args, settings = parse_settings(parser_with_flags(), ["--logging-dir", "mine"])
+    assert settings.logging_dir == "mine"
+    assert parser_with_flags().formatter_class is DefaultsHelpFormatter
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--tasks", "0"], "--tasks must be >= 1"),
+        (["--workers", "0"], "--workers must be -1"),
+        (["--partition", "gpu"], "--partition only apply to --executor slurm"),
+        (["--executor", "ray", "--time", "1:00:00", "--qos", "high"], "--time, --qos only apply"),
+        (["--executor", "slurm", "--cpus-per-task", "0", "--venv-path", sys.prefix], "--cpus-per-task must be >= 1"),
+        (["--executor", "slurm", "--mem-per-cpu-gb", "0", "--venv-path", sys.prefix], "--mem-per-cpu-gb must be >= 1"),
+        (["--executor", "slurm", "--venv-path", "/nonexistent/venv"], "no virtualenv activate script"),
+        (["--executor", "slurm", "--sbatch-arg", "array=0-3", "--venv-path", sys.prefix], "cannot be overridden"),
+        (["--executor", "slurm", "--sbatch-arg", "=x", "--venv-path", sys.prefix], "expected KEY=VALUE"),
+    ],
+)
+def test_bad_flag_combinations_are_refused(argv, message):
+    args = parser_with_flags().parse_args(argv)
+    with pytest.raises(UsageError, match=message):
+        settings_from_args(args)
+
+
+def test_bad_flags_exit_with_usage_error_before_running(two_stage, tmp_path):
+    done = two_stage("--executor", "local", "--partition", "debug")
+    assert done.returncode == 2
+    assert "--partition only apply to --executor slurm" in done.stderr
+    assert not (tmp_path / "out").exists()  # nothing ran, nothing was written
+
+
+def test_sbatch_args_and_venv_resolution(tmp_path):
+    assert parse_sbatch_args(["account=proj", "--constraint=fast", "exclusive"]) == {
+        "account": "proj",
+        "constraint": "fast",
+        "exclusive": "",
+    }
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "activate").write_text("")
+    assert resolve_venv_activate(str(venv)) == str(venv / "bin" / "activate")
+    assert resolve_venv_activate(str(venv / "bin" / "activate")) == str(venv / "bin" / "activate")
+
+
+def test_script_settings_leave_out_where_it_runs():
+    args = parser_with_flags().parse_args(["--executor", "slurm", "--workers", "3", "--tasks", "4"])
+    assert script_settings(args) == {"output": "out", "tasks": 4}
+
+
+# ------------------------------------------------------------------------------------------- local
+
+
+def test_local_two_stages_run_in_order(two_stage, tmp_path):
+    done = two_stage("--workers", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(read_ids(tmp_path / "out" / "made")) == 15
+    assert read_ids(tmp_path / "out" / "counted") == read_ids(tmp_path / "out" / "made")
+    assert "local run: ok" in done.stdout
+
+
+def test_local_failed_rank_is_named_with_its_log(two_stage, tmp_path):
+    done = two_stage("--fail-rank", "1", "--workers", "1")
+    assert done.returncode == 1
+    log = tmp_path / "out" / "logs" / "make" / "logs" / "task_00001.log"
+    assert "FAILED" in done.stdout and "[1]" in done.stdout and str(log) in done.stdout
+    assert "deliberate failure on rank 1" in log.read_text()
+    assert "stage count: NOT RUN (stage make failed)" in done.stdout
+    assert not (tmp_path / "out" / "counted").exists()
+
+
+def test_rerun_skips_completed_and_changed_settings_never_serve_stale_output(two_stage, tmp_path):
+    assert two_stage().returncode == 0
+    made = tmp_path / "out" / "made"
+    first = {p.name: p.stat().st_mtime_ns for p in made.iterdir()}
+    again = two_stage()
+    assert again.returncode == 0
+    assert {p.name: p.stat().st_mtime_ns for p in made.iterdir()} == first  # completed ranks skipped
+    changed = two_stage("--docs-per-rank", "2", "--tasks", "2")
+    assert changed.returncode == 0, changed.stderr[-3000:]
+    assert "settings changed" in changed.stderr
+    assert read_ids(made) == ["0-0", "0-1", "1-0", "1-1"]  # nothing left over from the 3-rank run
+    assert read_ids(tmp_path / "out" / "counted") == read_ids(made)
+
+
+# ------------------------------------------------------------------------------------------- ray
+
+
+@pytest.mark.ray
+def test_ray_two_stages(two_stage, tmp_path):
+    pytest.importorskip("ray")
+    done = two_stage("--executor", "ray", "--tasks", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert read_ids(tmp_path / "out" / "counted") == read_ids(tmp_path / "out" / "made")
+    assert len(read_ids(tmp_path / "out" / "made")) == 10
+    assert "ray run: ok" in done.stdout
+
+
+# ------------------------------------------------------------------------------------------- slurm
+
+
+@pytest.mark.slurm
+def test_slurm_two_stages_chained_with_depends(slurm_cluster, two_stage, tmp_path):
+    done = two_stage("--executor", "slurm", "--wait", "--tasks", "4")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert len(read_ids(tmp_path / "out" / "made")) == 20
+    assert read_ids(tmp_path / "out" / "counted") == read_ids(tmp_path / "out" / "made")
+    for stage in ("make", "count"):  # datatrove's merge-stats job ran before --wait returned
+        assert (tmp_path / "out" / "logs" / stage / "stats.json").is_file()
+    launch = (tmp_path / "out" / "logs" / "count" / "launch_script.slurm").read_text()
+    assert "#SBATCH --partition=" in launch and f"source {sys.prefix}" in launch
+
+
+@pytest.mark.slurm
+def test_slurm_wait_fails_fast_naming_the_failed_rank(slurm_cluster, two_stage, tmp_path):
+    started = time.monotonic()
+    done = two_stage("--executor", "slurm", "--wait", "--tasks", "3", "--fail-rank", "2", timeout=120)
+    assert time.monotonic() - started < 60
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "stage make: FAILED 1/3 ranks [2]" in done.stdout
+    logs = tmp_path / "out" / "logs" / "make"
+    assert str(logs / "logs" / "task_00002.log") in done.stdout
+    slurm_log = next((logs / "slurm_logs").glob("*_2.out"))
+    assert str(slurm_log) in done.stdout and "deliberate failure on rank 2" in slurm_log.read_text()
+    assert "stage count: NOT RUN" in done.stdout
+
+
+@pytest.mark.slurm
+def test_slurm_without_wait_returns_after_submitting(slurm_cluster, two_stage, tmp_path):
+    from trove_blocks.executors import wait_for_slurm_jobs
+
+    done = two_stage("--executor", "slurm", "--tasks", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "not waiting" in done.stdout
+    job_ids = [part.split("=")[1] for part in done.stdout.split("(")[1].split(")")[0].split(", ")]
+    wait_for_slurm_jobs(job_ids)
+    assert len(read_ids(tmp_path / "out" / "made")) == 10
+
+
+@pytest.mark.slurm
+def test_slurm_refuses_a_venv_that_cannot_import_trove_blocks(slurm_cluster, two_stage, tmp_path):
+    bare = tmp_path / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    done = two_stage("--executor", "slurm", "--venv-path", str(bare))
+    assert done.returncode == 2
+    assert "cannot import trove_blocks" in done.stderr
