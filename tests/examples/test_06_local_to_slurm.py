@@ -27,5 +27,7 @@ def test_slurm_output_equals_local_output(slurm_cluster, script, tmp_path):
     for part in ("kept", "excluded"):
         assert documents(tmp_path / "slurm" / part) == documents(tmp_path / "local" / part)
         assert len(list((tmp_path / "slurm" / part).glob("*.jsonl"))) == 4  # one file per task
-    quoted = re.search(r"read: (\d+), kept: (\d+), excluded: (\d+)", (REPO / "spec" / "06_local_to_slurm.md").read_text())
+    quoted = re.search(
+        r"read: (\d+), kept: (\d+), excluded: (\d+)", (REPO / "spec" / "06_local_to_slurm.md").read_text()
+    )
     assert quoted and quoted.group(0) in slurm.stdout
