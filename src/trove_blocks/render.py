@@ -1,24 +1,24 @@
 """Text -> page layout -> grayscale PNG, and the vision-token arithmetic of DeepSeek-OCR's resolution modes.
 
-A page is a square grayscale image (``MODES``: tiny 512, small 640, base 1024, large 1280 pixels a side) with
-black text on white inside a margin, stored as a grey PNG of ``gray_bits`` (default 2: four greys). The font is DejaVu Sans Mono, shipped in ``trove_blocks/fonts`` (with its
-licence), so no system font is involved: the same text gives the same PNG bytes on any machine with the same
-Pillow/FreeType/zlib (PNG chunks carry no time stamp).
+A page is a square grayscale image (``MODES``: tiny 512, small 640, base 1024, large 1280 pixels a side) with black
+text on white inside a margin, stored as a grey PNG of ``gray_bits`` (default 2: four greys). The font is DejaVu
+Sans Mono, shipped in ``trove_blocks/fonts`` (with its licence), so no system font is involved: the same text gives
+the same PNG bytes on any machine with the same Pillow/FreeType/zlib (PNG chunks carry no time stamp).
 
 Layout: the text is wrapped by measured glyph advances (never by a character count), breaking after spaces and
-inside words only when one word is wider than the line; every newline of the text starts a new line; tabs become
-4 spaces and ``\\r\\n`` / ``\\r`` become ``\\n`` (the page shows the text, the sample keeps the exact original).
-The font size is the largest in ``[min_font_size, max_font_size]`` at which all lines fit the page (found by
-bisection: the line count only grows as the size grows). When the text does not fit even at ``min_font_size``
-the page holds the first lines that fit and the layout says so (``overflow``, ``total_lines``): callers flag the
-sample or drop it with a reason, never a silent cut.
+inside words only when one word is wider than the line; every newline of the text starts a new line; tabs become 4
+spaces and ``\\r\\n`` / ``\\r`` become ``\\n`` (the page shows the text, the sample keeps the exact original). The
+font size is the largest in ``[min_font_size, max_font_size]`` at which all lines fit the page (found by stepping
+from an estimate from the character count: the line count only grows as the size grows). When the text does not fit
+even at ``min_font_size`` the page holds the first lines that fit and the layout says so (``overflow``,
+``total_lines``): callers flag the sample or drop it with a reason, never a silent cut.
 
-Vision tokens per mode (:func:`vision_tokens`): DeepSeek-OCR's encoder turns a ``s x s`` page into
-``(s / 64) ** 2`` tokens (16x16 patches, then a 16x token compressor). Its README quotes those: 64 / 100 / 256 / 400.
-Its code (``DeepseekOCRForCausalLM``, the ``crop_mode=False`` path) also feeds one newline token per row of the
-token grid and one view separator: ``n * (n + 1) + 1`` with ``n = s / 64``, i.e. 73 / 111 / 273 / 421. Those are
-the tokens the language model actually reads, and the numbers of the seed's table, so they are the default here
-(``count="code"``); ``count="readme"`` gives the README's.
+Vision tokens per mode (:func:`vision_tokens`): DeepSeek-OCR's encoder turns a ``s x s`` page into ``(s / 64) ** 2``
+tokens (16x16 patches, then a 16x token compressor). Its README quotes those: 64 / 100 / 256 / 400. Its code
+(``DeepseekOCRForCausalLM``, the ``crop_mode=False`` path) also feeds one newline token per row of the token grid
+and one view separator: ``n * (n + 1) + 1`` with ``n = s / 64``, i.e. 73 / 111 / 273 / 421. Those are the tokens the
+language model actually reads, and the numbers of the seed's table, so they are the default here (``count="code"``);
+``count="readme"`` gives the README's.
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ class PageStyle:
         if not 0 <= self.margin < 0.5:
             raise ValueError(f"margin must be in [0, 0.5), got {self.margin}")
         if not 1 <= self.min_font_size <= self.max_font_size:
-            raise ValueError(f"need 1 <= min_font_size <= max_font_size, got {self.min_font_size}, {self.max_font_size}")
+            raise ValueError(
+                f"need 1 <= min_font_size <= max_font_size, got {self.min_font_size}, {self.max_font_size}"
+            )
         if self.line_spacing < 1:
             raise ValueError(f"line_spacing must be >= 1, got {self.line_spacing}")
         if self.gray_bits not in GRAY_BITS:
@@ -171,16 +173,25 @@ def layout_page(text: str, side: int, style: PageStyle = PageStyle()) -> PageLay
         lines = wrap(normalised, _font(path, size), inner)
         return lines, line_height, len(lines) * line_height <= inner + line_height - size
 
-    low, high = style.min_font_size, style.max_font_size
+    # start from the size at which the characters alone would fill the page, then step: usually 2-3 wraps,
+    # where a bisection over [min, max] takes 6
+    advance = _font(path, 100).width("M") / 100
+    by_area = (inner * inner / (max(1, len(normalised)) * advance * style.line_spacing)) ** 0.5
+    by_newlines = inner / ((normalised.count("\n") + 1) * style.line_spacing)
+    estimate = int(min(by_area, by_newlines))
+    size = min(max(estimate, style.min_font_size), style.max_font_size)
+    tried: dict[int, tuple[list[str], int, bool]] = {}
     best = None
-    while low <= high:
-        mid = (low + high) // 2
-        lines, line_height, fits = attempt(mid)
+    while style.min_font_size <= size <= style.max_font_size and size not in tried:
+        tried[size] = attempt(size)
+        lines, line_height, fits = tried[size]
         if fits:
-            best = (mid, lines, line_height)
-            low = mid + 1
+            best = (size, lines, line_height)
+            size += 1
+        elif best is not None:
+            break
         else:
-            high = mid - 1
+            size -= 1
     if best is not None:
         size, lines, line_height = best
         return PageLayout(side, margin_px, size, line_height, tuple(lines), False, len(lines))

@@ -1,0 +1,74 @@
+"""pipelines/finewiki_vision.py and finewiki_download.py run as a user would, on the sample FineWiki parquet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from trove_blocks.finewiki.arrow import open_arrow
+
+SCRIPT = "pipelines/finewiki_vision.py"
+SAMPLE = Path(__file__).resolve().parents[2] / "examples_local" / "data" / "finewiki"
+FAST = ("--tokenizer", "cl100k_base", "--min-tokens", "1000", "--context-tokens", "300", "--continuation-tokens", "200")
+
+
+def run(script, out, *extra):
+    done = script(SCRIPT, "--input", SAMPLE, "--output", out, *FAST, "--modes", "tiny", "--val-size", "3", *extra)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def test_same_samples_and_pages_for_any_task_count_and_layout(tmp_path, script):
+    files_run, parquet_run = tmp_path / "files", tmp_path / "parquet"
+    done = run(script, files_run, "--tasks", "1")
+    assert "samples rendered: 17" in done.stdout and "train: 14, val: 3" in done.stdout
+    run(script, parquet_run, "--tasks", "2", "--layout", "parquet")
+
+    records = [json.loads(line) for path in sorted((files_run / "samples").glob("*.jsonl")) for line in path.open()]
+    pages = {r["id"]: (files_run / r["images"]["tiny"]).read_bytes() for r in records}
+    table = pa.concat_tables(pq.read_table(p) for p in sorted((parquet_run / "parquet").glob("*.parquet")))
+    assert dict(zip(table.column("id").to_pylist(), table.column("image_tiny").to_pylist())) == pages
+    assert all(r["id"].startswith(("sample_900000001_", "sample_900000002_", "sample_900000003_")) for r in records)
+
+    manifests = [
+        json.loads((run_dir / "splits" / "split_manifest.json").read_text()) for run_dir in (files_run, parquet_run)
+    ]
+    assert manifests[0]["val_ids_sha256"] == manifests[1]["val_ids_sha256"]
+    assert manifests[0]["train_ids_sha256"] == manifests[1]["train_ids_sha256"]
+
+    report = json.loads((files_run / "report" / "report.json").read_text())
+    assert report["samples"] == 17 and report["modes"]["tiny"]["vision_tokens"] == 73
+    assert (files_run / "report" / "contact_sheet.png").stat().st_size > 0
+    train = open_arrow(files_run / "arrow" / "train.arrow")
+    assert train.num_rows == 14 and set(train.column("id").to_pylist()) <= set(pages)
+    val = open_arrow(parquet_run / "arrow" / "val.arrow")
+    assert val.num_rows == 3 and all(png in pages.values() for png in val.column("image_tiny").to_pylist())
+    excluded = [json.loads(line) for line in (files_run / "excluded" / "filter" / "00000.jsonl").open()]
+    assert [row["metadata"]["filter_reason"] for row in excluded] == ["fewer_than_1000_tokens"]
+
+
+@pytest.mark.slurm
+def test_runs_on_slurm(tmp_path, script, slurm_cluster):
+    done = run(script, tmp_path / "out", "--executor", "slurm", "--wait", "--tasks", "2")
+    assert "samples rendered: 17" in done.stdout
+    assert json.loads((tmp_path / "out" / "splits" / "split_manifest.json").read_text())["val"] == 3
+
+
+def test_help_and_bad_flags(script):
+    done = script(SCRIPT, "--help")
+    assert done.returncode == 0 and "deepseek-ai/DeepSeek-OCR" in done.stdout and "--layout" in done.stdout
+    bad = script(SCRIPT, "--modes", "tiny,huge", "--input", SAMPLE)
+    assert bad.returncode == 2 and "modes" in bad.stderr
+    missing = script(SCRIPT, "--input", "/nonexistent")
+    assert missing.returncode == 2 and "no *.parquet" in missing.stderr
+
+
+def test_download_status_and_dry_run_work_offline(tmp_path, script):
+    status = script("pipelines/finewiki_download.py", "--status", "--output", tmp_path)
+    assert status.returncode == 0 and "no parquet files" in status.stdout
+    dry = script("pipelines/finewiki_download.py", "--dry-run", "--output", tmp_path, "--lang", "fr")
+    assert dry.returncode == 0 and "data/frwiki/*.parquet" in dry.stdout and "HF_HUB_OFFLINE" in dry.stdout

@@ -1,0 +1,103 @@
+"""Rendering: vision-token numbers, measured wrapping, font fitting, overflow, grayscale PNG, determinism."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from trove_blocks.render import (
+    MODES,
+    PageStyle,
+    _font,
+    font_path,
+    layout_page,
+    normalise_text,
+    render_page,
+    vision_tokens,
+    wrap,
+)
+
+WIKI = Path(__file__).resolve().parent / "data" / "wiki" / "wikitext2_test_first3articles.txt"
+
+
+@pytest.fixture(scope="module")
+def context() -> str:
+    """About 1000 cl100k tokens of real Wikipedia text."""
+    return WIKI.read_text(encoding="utf-8")[:4300]
+
+
+def test_vision_tokens_code_and_readme_numbers():
+    assert [vision_tokens(mode) for mode in MODES] == [73, 111, 273, 421]
+    assert [vision_tokens(mode, "readme") for mode in MODES] == [64, 100, 256, 400]
+    with pytest.raises(ValueError, match="unknown mode"):
+        vision_tokens("huge")
+
+
+def test_font_ships_with_the_package_and_its_licence():
+    assert font_path().is_file()
+    assert (font_path().parent / "LICENSE_DEJAVU").is_file()
+
+
+def test_wrap_keeps_newlines_and_measured_width(context):
+    font = _font(str(font_path()), 14)
+    width = 300
+    text = normalise_text(context)
+    lines = wrap(text, font, width)
+    assert all(font.width(line.rstrip()) <= width for line in lines)
+    # every source newline starts a line: the words of each paragraph come back in order
+    rejoined = [word for line in lines for word in line.split()]
+    assert rejoined == text.split()
+    assert len(lines) >= text.count("\n") + 1
+
+
+def test_a_word_wider_than_the_line_is_broken_not_lost():
+    font = _font(str(font_path()), 12)
+    lines = wrap("short " + "y" * 200 + " end", font, 200)
+    assert "".join(lines).replace(" ", "") == "short" + "y" * 200 + "end"
+    assert all(font.width(line.rstrip()) <= 200 for line in lines)
+
+
+def test_fitted_font_grows_with_the_page_and_everything_fits(context):
+    layouts = {mode: layout_page(context, side) for mode, side in MODES.items()}
+    sizes = [layouts[mode].font_size for mode in MODES]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    for layout in layouts.values():
+        assert not layout.overflow and len(layout.lines) == layout.total_lines
+        inner = layout.side - 2 * layout.margin_px
+        assert (len(layout.lines) - 1) * layout.line_height + layout.font_size <= inner
+        # one size larger would not fit (the fit is the largest size), unless capped by max_font_size
+        bigger = layout_page(context, layout.side, PageStyle(min_font_size=layout.font_size + 1))
+        assert bigger.overflow
+
+
+def test_overflow_is_flagged_never_silent(context):
+    layout = layout_page(context * 3, 512, PageStyle(min_font_size=12))
+    assert layout.overflow
+    assert 0 < len(layout.lines) < layout.total_lines
+
+
+def test_page_is_grayscale_of_the_mode_size(context):
+    page = render_page(context, "tiny")
+    image = Image.open(io.BytesIO(page.png))
+    assert image.size == (512, 512) and image.mode == "L"
+    assert set(image.tobytes()) <= {0, 85, 170, 255}  # 2-bit grey, stored exactly
+    eight_bit = Image.open(io.BytesIO(render_page(context, "tiny", PageStyle(gray_bits=8)).png))
+    assert len(set(eight_bit.tobytes())) > 4
+
+
+def test_same_bytes_twice_and_in_another_process(context):
+    first = render_page(context, "tiny").png
+    assert render_page(context, "tiny").png == first
+    code = (
+        "import sys, hashlib; from trove_blocks.render import render_page; "
+        "sys.stdout.write(hashlib.sha256(render_page(sys.stdin.read(), 'tiny').png).hexdigest())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], input=context, capture_output=True, text=True, check=True)
+    import hashlib
+
+    assert done.stdout == hashlib.sha256(first).hexdigest()
