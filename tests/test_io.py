@@ -32,3 +32,13 @@ def test_write_json_atomic(tmp_path):
     with pytest.raises(ValueError):
         with atomic_output(tmp_path / "x", "a"):
             pass
+
+
+def test_atomic_output_gives_ordinary_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    with atomic_output(tmp_path / "f.txt") as handle:
+        handle.write("x")
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -15,6 +15,16 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+#: permission bits of a new file under the process umask (0644 under the usual 022), read once at import
+_CREATE_MODE = 0o666 & ~_umask()
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``; on error remove it.
@@ -28,6 +38,7 @@ def atomic_output(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) 
     if mode == "w":
         open_kwargs.setdefault("encoding", "utf-8")
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.tmp-")
+    os.chmod(tmp_name, _CREATE_MODE)  # mkstemp makes 0600 files; outputs get what open() would give them
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle

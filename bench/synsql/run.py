@@ -1,0 +1,194 @@
+"""Benchmark: SynSQL preparation vs the seed-style baseline and the parse-only floor, in one run.
+
+Generates a SynSQL-shaped data.json of --size-mb (the 27 real SynSQL records repeated with numbered questions,
+spread over the 33 sample databases; tables.json from the repo sample), then runs each contender in its own
+subprocess and prints records/s and peak RSS (ru_maxrss of the contender and every process it waited for, i.e.
+the largest single process: one task for the pipeline):
+
+  parse-only floor   the streaming scanner + orjson decode of every record, nothing else
+  seed baseline      json.load of the whole file + dict lookup of schemas + json.dump of train/val
+  pipeline 1 task    pipelines/prepare_synsql.py --tasks 1 (all five stages, wall clock)
+  pipeline 2 tasks   the same with --tasks 2 --workers 2
+
+    python bench/synsql/run.py                # 50 MB
+    python bench/synsql/run.py --size-mb 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+REAL_DIR = REPO / "tests" / "data" / "text2sql"
+CONTENDERS = ("parse-only floor", "seed baseline", "pipeline 1 task", "pipeline 2 tasks")
+
+
+def generate(folder: Path, size_mb: float) -> int:
+    """Write data.json (about ``size_mb`` MB) and tables.json into ``folder``; returns the record count."""
+    sys.path.insert(0, str(REPO / "src"))
+    from trove_blocks.synsql.sample import sample_records, sample_tables
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = sample_tables(REAL_DIR)
+    (folder / "tables.json").write_text(json.dumps(tables), encoding="utf-8")
+    db_ids = [entry["db_id"] for entry in tables]
+    templates = sample_records(REAL_DIR)[:27]
+    complexities = ["Simple", "Moderate", "Complex", "Highly Complex"]
+    target, written, count = size_mb * 1e6, 0, 0
+    rng = random.Random(0)
+    with (folder / "data.json").open("w", encoding="utf-8") as out:
+        out.write("[\n")
+        while written < target:
+            record = dict(templates[count % len(templates)])
+            record["question"] = f"{record['question']} (#{count})"
+            record["db_id"] = db_ids[count % 27]  # the 27 SynSQL databases
+            record["sql_complexity"] = rng.choice(complexities)
+            text = ("" if count == 0 else ",\n") + json.dumps(record, indent=2, ensure_ascii=False)
+            out.write(text)
+            written += len(text.encode("utf-8"))
+            count += 1
+        out.write("\n]\n")
+    return count
+
+
+def parse_only(data: Path) -> int:
+    from trove_blocks.synsql.json_stream import iter_records
+
+    size, count = data.stat().st_size, 0
+    with data.open("rb") as handle:
+        for record in iter_records(handle, str(data), 0, size, size):
+            record.decode(str(data))
+            count += 1
+    return count
+
+
+def seed_baseline(folder: Path, out: Path) -> int:
+    """What the seed's prepare_data.py does: everything in memory, one core."""
+    with (folder / "data.json").open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    with (folder / "tables.json").open(encoding="utf-8") as handle:
+        tables = json.load(handle)
+    schemas = {}
+    for entry in tables:
+        names = entry["table_names_original"]
+        schemas[entry["db_id"]] = " | ".join(
+            f"{name}({', '.join(c for t, c in entry['column_names_original'] if t == i)})"
+            for i, name in enumerate(names)
+        )
+    mapping = {"Simple": "Simple", "Moderate": "Medium", "Complex": "Complex", "Highly Complex": "Complex"}
+    processed = [
+        {
+            "question": r["question"],
+            "schema": schemas[r["db_id"]],
+            "sql": " ".join(r["sql"].split()),
+            "db_id": r["db_id"],
+            "difficulty": mapping[r["sql_complexity"]],
+        }
+        for r in data
+    ]
+    random.Random(42).shuffle(processed)
+    n_val = int(len(processed) * 0.05)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "train.json").open("w", encoding="utf-8") as handle:
+        json.dump(processed[n_val:], handle)
+    with (out / "val.json").open("w", encoding="utf-8") as handle:
+        json.dump(processed[:n_val], handle)
+    return len(processed)
+
+
+def pipeline(folder: Path, out: Path, tasks: int) -> int:
+    sys.argv = ["prepare_synsql.py"]
+    sys.path.insert(0, str(REPO / "pipelines"))
+    import prepare_synsql
+
+    argv = ["--synsql-dir", str(folder), "--output-dir", str(out), "--tasks", str(tasks), "--workers", str(tasks)]
+    with open(os.devnull, "w") as sink:
+        stdout, stderr = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = sink
+        try:
+            code = prepare_synsql.main(argv)
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
+    if code != 0:
+        raise SystemExit(f"pipeline failed (exit {code}); see {out / 'logs'}")
+    return json.loads((out / "stats.json").read_text())["records_read"]
+
+
+def run_contender(name: str, folder: Path, out: Path) -> None:
+    """Child side: run one contender, print {"records", "seconds"} as JSON."""
+    started = time.perf_counter()
+    if name == "parse-only floor":
+        records = parse_only(folder / "data.json")
+    elif name == "seed baseline":
+        records = seed_baseline(folder, out)
+    else:
+        records = pipeline(folder, out, 1 if name == "pipeline 1 task" else 2)
+    print(json.dumps({"records": records, "seconds": time.perf_counter() - started}))
+
+
+def measure(name: str, folder: Path, out: Path) -> dict:
+    """Parent side: run a contender in a subprocess; peak RSS from wait4 (largest process it or its children had)."""
+    shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, __file__, "--contender", name, "--data-dir", str(folder), "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    stdout = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{name} failed with exit code {process.returncode}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--size-mb", type=float, default=50, help="size of the generated data.json (MB)")
+    parser.add_argument("--work-dir", type=Path, default=None, help="where data and outputs go (default: a temp dir)")
+    parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.contender:
+        run_contender(args.contender, args.data_dir, args.out)
+        return 0
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench_synsql_"))
+    try:
+        data = work / "synsql"
+        count = generate(data, args.size_mb)
+        size_mb = (data / "data.json").stat().st_size / 1e6
+        print(f"data.json: {size_mb:.1f} MB, {count} records (SynSQL-shaped, from the 27 real records)")
+        results = {name: measure(name, data, work / "out" / name.replace(" ", "_")) for name in CONTENDERS}
+        floor = results["parse-only floor"]["records"] / results["parse-only floor"]["seconds"]
+        one = results["pipeline 1 task"]["records"] / results["pipeline 1 task"]["seconds"]
+        print(f"{'contender':<18} {'records':>9} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}")
+        for name, result in results.items():
+            rate = result["records"] / result["seconds"]
+            row = f"{name:<18} {result['records']:>9} {result['seconds']:>8.2f} {rate:>10.0f}"
+            print(f"{row} {result['peak_rss_mb']:>12.0f}")
+        two = results["pipeline 2 tasks"]["records"] / results["pipeline 2 tasks"]["seconds"]
+        task_rss = max(results[name]["peak_rss_mb"] for name in ("pipeline 1 task", "pipeline 2 tasks"))
+        print(
+            f"goals: 1 task / floor = {one / floor:.2f} (goal >= 0.5); 2 tasks / 1 task = {two / one:.2f} (goal >= 1.7)"
+        )
+        print(f"       peak RSS per task {task_rss:.0f} MB (goal < 300)")
+    finally:
+        if args.work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,220 @@
+"""Prepare SynSQL-2.5M for text-to-SQL training: schema merged, difficulty curriculum, exact subset and split.
+
+Reads <synsql-dir>/data.json (ONE top-level JSON array, or JSON lines), tables.json and, for --check-sql or
+--schema-format ddl example values, databases/<db_id>/<db_id>.sqlite. Streams in constant memory and splits the
+one big file across --tasks by byte ranges; the output is the same for any number of tasks.
+
+Writes to --output-dir:
+  train/<rank>.jsonl, val/<rank>.jsonl   processed records (question, schema, sql, db_id, difficulty,
+                                         sql_complexity, question_style, external_knowledge[, cot], id)
+  stats.json                             totals, val ratio, difficulty distribution per split, exclusions by reason
+  excluded/<stage>/<rank>.jsonl          every dropped record with its filter_reason
+  _work/                                 intermediate files (schemas, candidates, keys, plan, tallies)
+
+Stages: schemas (1 task) -> validate (N) -> plan (1) -> write (N) -> stats (1).
+
+    python pipelines/prepare_synsql.py --synsql-dir data/synsql --output-dir data/processed
+    python pipelines/prepare_synsql.py --subset-size 100000 --val-ratio 0.1 --tasks 8 --check-sql
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from trove_blocks import Stage, UsageError, add_executor_arguments, finish, run_stages, script_settings
+from trove_blocks.executors import settings_from_args
+from trove_blocks.filters.split_subset import SubsetSplitFilter
+from trove_blocks.filters.sql_execution import SqlExecutionFilter
+from trove_blocks.filters.synsql_validation import SynsqlRecordFilter
+from trove_blocks.readers.json_array import JsonArrayReader
+from trove_blocks.synsql.records import parse_difficulty_overrides
+from trove_blocks.synsql.schema import SCHEMA_FORMATS
+from trove_blocks.taggers.synsql import DifficultyTagger, SchemaMerger
+from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter, id_and_reason
+from trove_blocks.writers.schema_table import SchemaTableWriter
+from trove_blocks.writers.selection import (
+    PLAN_FILE,
+    CandidateWriter,
+    SelectionPlanner,
+    candidate_adapter,
+    processed_output,
+)
+from trove_blocks.writers.synsql_stats import SynsqlStatsWriter
+
+LOGGING_DIR_DEFAULT = "<output-dir>/logs"
+DATA_FILES = ("data.json", "data.jsonl")
+HINT = "pass --synsql-dir /path/to/synsql (the folder with data.json, tables.json and databases/)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--synsql-dir", type=Path, default=Path("data/synsql"), help="Path to SynSQL directory")
+    parser.add_argument("--output-dir", type=Path, default=Path("data/processed"), help="Output directory")
+    parser.add_argument("--subset-size", type=int, default=5_000_000, help="Number of examples to use")
+    parser.add_argument("--val-ratio", type=float, default=0.05, help="Validation split ratio")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the subset and split (with each record's id)")
+    parser.add_argument(
+        "--schema-format",
+        choices=SCHEMA_FORMATS,
+        default="compact",
+        help="compact: table(col, ...) | ...; ddl: CREATE TABLE with types, keys, descriptions, example values",
+    )
+    parser.add_argument(
+        "--check-sql",
+        action="store_true",
+        help="run each SQL read-only on databases/<db_id>/<db_id>.sqlite; failing records are excluded",
+    )
+    parser.add_argument("--sql-timeout", type=float, default=5.0, help="--check-sql time limit per query (seconds)")
+    parser.add_argument("--include-cot", action="store_true", help="keep the chain-of-thought field `cot`")
+    parser.add_argument(
+        "--difficulty-map",
+        action="append",
+        default=[],
+        metavar="SQL_COMPLEXITY=DIFFICULTY",
+        help="override the mapping Simple=Simple, Moderate=Medium, Complex=Complex, Highly Complex=Complex "
+        "(repeatable)",
+    )
+    add_executor_arguments(parser, logging_dir=LOGGING_DIR_DEFAULT)
+    return parser
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None):
+    args = parser.parse_args(argv)
+    if args.logging_dir == LOGGING_DIR_DEFAULT:
+        args.logging_dir = str(args.output_dir / "logs")
+    try:
+        settings = settings_from_args(args)
+        args.difficulty = parse_difficulty_overrides(args.difficulty_map)
+    except (UsageError, ValueError) as error:
+        parser.error(str(error))
+    if args.subset_size < 0:
+        parser.error(f"--subset-size must be >= 0, got {args.subset_size}")
+    if not 0.0 <= args.val_ratio <= 1.0:
+        parser.error(f"--val-ratio must be within [0, 1], got {args.val_ratio}")
+    if args.sql_timeout <= 0:
+        parser.error(f"--sql-timeout must be > 0, got {args.sql_timeout}")
+    data = [name for name in DATA_FILES if (args.synsql_dir / name).is_file()]
+    if not data:
+        parser.error(f"FileNotFoundError: data.json not found in {args.synsql_dir}; {HINT}")
+    args.data_file = data[0]
+    if not (args.synsql_dir / "tables.json").is_file():
+        parser.error(f"FileNotFoundError: tables.json not found in {args.synsql_dir}; {HINT}")
+    if args.check_sql and not (args.synsql_dir / "databases").is_dir():
+        parser.error(f"--check-sql needs {args.synsql_dir / 'databases'}/<db_id>/<db_id>.sqlite; {HINT}")
+    return args, settings
+
+
+def build_stages(args: argparse.Namespace) -> list[Stage]:
+    out, work = args.output_dir, args.output_dir / "_work"
+    databases = args.synsql_dir / "databases"
+    schema_table = str(work / "schemas" / "schemas.jsonl")
+
+    def exclusions(group: str, **kwargs) -> AtomicJsonlWriter:
+        return AtomicJsonlWriter(
+            str(out / "excluded" / group),
+            tally_keys=("filter_reason",),
+            tally_folder=str(work / "counts" / group),
+            **kwargs,
+        )
+
+    validate = [
+        JsonArrayReader(str(args.synsql_dir), glob_pattern=args.data_file, text_key="question"),
+        SynsqlRecordFilter(schema_table, args.difficulty, args.include_cot, exclusion_writer=exclusions("invalid")),
+    ]
+    if args.check_sql:
+        validate.append(SqlExecutionFilter(str(databases), args.sql_timeout, exclusion_writer=exclusions("sql_failed")))
+    validate += [DifficultyTagger(args.difficulty), CandidateWriter(str(work), args.seed, args.include_cot)]
+    write = [
+        JsonArrayReader(str(work / "candidates"), glob_pattern="*.jsonl", adapter=candidate_adapter),
+        SubsetSplitFilter(str(work / PLAN_FILE), exclusion_writer=exclusions("not_in_subset", adapter=id_and_reason)),
+        SchemaMerger(schema_table, db_id_path=("record", "db_id")),
+        AtomicJsonlWriter(
+            str(out),
+            output_filename="${split}/${rank}.jsonl",
+            adapter=processed_output,
+            tally_keys=("split", "difficulty"),
+            tally_folder=str(work / "counts" / "written"),
+        ),
+    ]
+    record = {
+        "subset_size": args.subset_size,
+        "seed": args.seed,
+        "schema_format": args.schema_format,
+        "check_sql": args.check_sql,
+        "include_cot": args.include_cot,
+        "difficulty_map": args.difficulty,
+    }
+    return [
+        Stage(
+            "schemas",
+            [
+                SchemaTableWriter(
+                    str(args.synsql_dir / "tables.json"),
+                    schema_table,
+                    args.schema_format,
+                    str(databases) if args.schema_format == "ddl" and databases.is_dir() else None,
+                )
+            ],
+            tasks=1,
+            outputs=[work / "schemas"],
+        ),
+        Stage(
+            "validate",
+            validate,
+            outputs=[
+                work / "candidates",
+                work / "keys",
+                out / "excluded" / "invalid",
+                out / "excluded" / "sql_failed",
+                work / "counts" / "invalid",
+                work / "counts" / "sql_failed",
+            ],
+        ),
+        Stage(
+            "plan", [SelectionPlanner(str(work), args.subset_size, args.val_ratio)], tasks=1, outputs=[work / "plan"]
+        ),
+        Stage(
+            "write",
+            write,
+            outputs=[
+                out / "train",
+                out / "val",
+                out / "excluded" / "not_in_subset",
+                work / "counts" / "written",
+                work / "counts" / "not_in_subset",
+            ],
+        ),
+        Stage("stats", [SynsqlStatsWriter(str(out), str(work), args.val_ratio, settings=record)], tasks=1),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, settings = parse_args(parser, argv)
+    report = run_stages(settings, build_stages(args), run_settings=script_settings(args), job_name="prepare_synsql")
+    counts = {}
+    stats_file = args.output_dir / "stats.json"
+    if report.finished and report.ok and stats_file.is_file():
+        stats = json.loads(stats_file.read_text(encoding="utf-8"))
+        counts = {
+            "read": stats["records_read"],
+            "kept": stats["total_examples"],
+            "train": stats["train_examples"],
+            "val": stats["val_examples"],
+            "excluded": stats["excluded_examples"],
+        }
+    outputs = {
+        "train": args.output_dir / "train",
+        "val": args.output_dir / "val",
+        "stats": stats_file,
+        "excluded": args.output_dir / "excluded",
+    }
+    return finish(report, counts=counts, outputs=outputs)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""Iterate processed SynSQL records for training, one curriculum phase (difficulty) at a time.
+
+Reads what ``pipelines/prepare_synsql.py`` writes: ``<data_dir>/<split>/*.jsonl`` (one processed record per
+line) and ``<data_dir>/stats.json``. Streams line by line; nothing is loaded up front.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+SPLITS = ("train", "val")
+PREPARE_COMMAND = "python pipelines/prepare_synsql.py --synsql-dir data/synsql --output-dir {data_dir}"
+
+
+class ProcessedDataLoader:
+    """Iterator over processed records of ``split``, only those of ``difficulty_filter`` when given.
+
+    The seed's curriculum: ``ProcessedDataLoader("data/processed", "train", difficulty_filter="Simple")``, then
+    "Medium", then "Complex". Raises FileNotFoundError ("Processed data not found", with the command to run)
+    when the split has no files, ValueError for an unknown split.
+    """
+
+    def __init__(
+        self, data_dir: str | Path = "data/processed", split: str = "train", difficulty_filter: str | None = None
+    ):
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        self.data_dir, self.split, self.difficulty_filter = Path(data_dir), split, difficulty_filter
+        self.files = sorted((self.data_dir / split).glob("*.jsonl"))
+        if not self.files and not (self.data_dir / "stats.json").is_file():
+            raise FileNotFoundError(
+                f"Processed data not found: no {self.data_dir / split}/*.jsonl. Prepare it first:\n"
+                f"  {PREPARE_COMMAND.format(data_dir=self.data_dir)}"
+            )
+
+    def stats(self) -> dict:
+        """The run's stats.json (totals, difficulty distribution, exclusions)."""
+        return json.loads((self.data_dir / "stats.json").read_text(encoding="utf-8"))
+
+    def __len__(self) -> int:
+        """Records this loader yields, from stats.json (no pass over the data)."""
+        stats = self.stats()
+        if self.difficulty_filter is None:
+            return stats[f"{self.split}_examples"]
+        return stats["difficulty_distribution"].get(self.difficulty_filter, {}).get(self.split, 0)
+
+    def __iter__(self) -> Iterator[dict]:
+        for path in self.files:
+            with path.open(encoding="utf-8") as handle:
+                for line_number, line in enumerate(handle, 1):
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError as error:
+                        raise ValueError(f"{path}:{line_number}: not a JSON record ({error.msg})") from None
+                    if self.difficulty_filter is None or record.get("difficulty") == self.difficulty_filter:
+                        yield record

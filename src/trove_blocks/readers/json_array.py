@@ -1,0 +1,114 @@
+"""Reader for top-level JSON arrays (and JSON lines) that splits even ONE file across all tasks by byte ranges.
+
+datatrove shards by whole files, so a single 9 GB data.json would run on one task while the others idle.
+Here the input files are laid end to end and cut into ``world_size`` byte ranges of equal size; each task reads
+the records whose first byte lies in its range, streaming in constant memory (see
+:mod:`trove_blocks.synsql.json_stream` for how a task finds its first record and why the result is exact).
+
+Documents:
+  * ``id``: the record's ``id_key`` field if present, else ``"<file path>/<byte offset>"`` (stable for any
+    number of tasks; the offset also locates the record in the file).
+  * ``text``: the ``text_key`` field when it is a string, else "" (the raw value then stays in metadata, so a
+    later filter can report the wrong type). Documents without text are NOT dropped: every record read is
+    passed on, so kept + excluded = read downstream.
+  * ``metadata``: the other fields; a record that is not a JSON object arrives as ``{"json_value": value}``.
+
+Malformed or truncated input raises :class:`~trove_blocks.synsql.json_stream.JsonStreamError` naming the file
+and byte offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.io import DataFolderLike
+from datatrove.pipeline.readers.base import BaseDiskReader
+
+from trove_blocks.synsql.json_stream import byte_range_shard, iter_records
+
+
+class JsonArrayReader(BaseDiskReader):
+    """Streams JSON arrays / JSON lines, one file split across tasks by byte ranges.
+
+    Args:
+        data_folder: folder (or DataFolder) holding the files
+        glob_pattern: which files, e.g. ``"data.json"`` or ``"*.jsonl"`` (default: all files)
+        text_key, id_key, adapter, default_metadata, limit (per task), recursive: as in datatrove's readers
+    """
+
+    name = "🧩 JSON array (byte ranges)"
+    _requires_dependencies = ["orjson"]
+
+    def __init__(
+        self,
+        data_folder: DataFolderLike,
+        glob_pattern: str | None = None,
+        text_key: str = "text",
+        id_key: str = "id",
+        adapter: Callable | None = None,
+        default_metadata: dict | None = None,
+        limit: int = -1,
+        recursive: bool = True,
+    ):
+        super().__init__(
+            data_folder,
+            limit=limit,
+            adapter=adapter,
+            text_key=text_key,
+            id_key=id_key,
+            default_metadata=default_metadata,
+            recursive=recursive,
+            glob_pattern=glob_pattern,
+            add_file_path=False,
+        )
+
+    def _default_adapter(self, data, path: str, id_in_file: int | str) -> dict:
+        if not isinstance(data, dict):
+            return {"text": "", "id": f"{path}/{id_in_file}", "metadata": {"json_value": data}}
+        text = data.get(self.text_key)
+        if isinstance(text, str):
+            del data[self.text_key]
+        else:
+            text = ""
+        record_id = data.pop(self.id_key, None)
+        return {"text": text, "id": record_id if record_id is not None else f"{path}/{id_in_file}", "metadata": data}
+
+    def get_document_from_dict(self, data, source_file: str, id_in_file: int | str) -> Document:
+        """Like datatrove's, but a document without text is kept (a filter decides, with a reason)."""
+        parsed = self.adapter(data, source_file, id_in_file)
+        document = Document(text=parsed.get("text", ""), id=parsed["id"], metadata=parsed.get("metadata", {}))
+        if self.default_metadata:
+            document.metadata = self.default_metadata | document.metadata
+        return document
+
+    def read_range(self, filepath: str, start: int, end: int, size: int) -> DocumentsPipeline:
+        """Documents of the records of ``filepath`` whose first byte lies in ``[start, end)``."""
+        shown_path = self.data_folder.resolve_paths(filepath)
+        with self.data_folder.open(filepath, "rb") as handle:
+            for record in iter_records(handle, shown_path, start, end, size):
+                with self.track_time():
+                    document = self.get_document_from_dict(record.decode(shown_path), filepath, record.offset)
+                self.stat_update("documents")
+                yield document
+
+    def read_file(self, filepath: str) -> DocumentsPipeline:
+        size = self.data_folder.size(filepath)
+        yield from self.read_range(filepath, 0, size, size)
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        files = sorted(self.data_folder.list_files(recursive=self.recursive, glob_pattern=self.glob_pattern))
+        if not files:
+            raise FileNotFoundError(f"no input files in {self.data_folder.path} (glob {self.glob_pattern!r})")
+        sizes = [self.data_folder.size(path) for path in files]
+        read = 0
+        for index, start, end in byte_range_shard(sizes, rank, world_size):
+            self.stat_update("input_ranges")
+            for document in self.read_range(files[index], start, end, sizes[index]):
+                if self.limit != -1 and read >= self.limit:
+                    return
+                read += 1
+                self.update_doc_stats(document)
+                yield document

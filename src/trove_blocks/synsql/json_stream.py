@@ -1,0 +1,340 @@
+"""Stream the records of a top-level JSON array (or a JSON-lines file) in constant memory, by byte range.
+
+SynSQL's data.json is ONE 9.36 GB array. To spread it over many tasks, each task takes the records whose
+first byte falls in its byte range ``[start, end)`` of the file. Record boundaries are found by a small
+JSON-aware scanner (it tracks strings, escapes and bracket depth; ``bytes.find`` and one regex do the work in C),
+and each record's bytes are decoded on their own with orjson.
+
+A task that starts mid-file cannot know whether that byte lies inside a string. It finds its first record with
+:func:`find_record_start`: the first ``{`` preceded by ``,`` or ``[`` from which two consecutive elements decode
+as objects. That guess is checked: the task before it reads *through* its own end with exact state and verifies
+that the guess for the next range equals the real boundary (:class:`BoundaryMismatchError` otherwise). By
+induction from byte 0, every range starts exactly on a record, so the union of all tasks' records is the file's
+records, each exactly once, whatever the number of tasks. Splitting inside a file needs an array of objects;
+JSON lines split on newlines (exact, no guess).
+
+Record ids are byte offsets: stable for any number of tasks, and they name the place of any error.
+Offsets and sizes are in bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import orjson
+
+#: bytes read from the file at a time
+CHUNK_BYTES = 1 << 20
+#: a guessed record start is rejected when its scan runs longer than this (bytes)
+MAX_GUESS_BYTES = 64 << 20
+
+_STRUCTURAL = re.compile(rb'["\[\]{}]')
+_NOT_WHITESPACE = re.compile(rb"[^ \t\r\n]")
+_SCALAR_END = re.compile(rb"[,\]} \t\r\n]")
+_QUOTE, _BACKSLASH, _COMMA = 0x22, 0x5C, 0x2C
+_OPEN = (0x7B, 0x5B)  # { [
+_CLOSE = (0x7D, 0x5D)  # } ]
+
+
+class JsonStreamError(ValueError):
+    """Malformed or truncated input; the message names the file and the byte offset."""
+
+    def __init__(self, path: str, offset: int, what: str, record_index: int | None = None):
+        where = f"byte {offset}" + (f" (record #{record_index})" if record_index is not None else "")
+        super().__init__(f"{path}: {where}: {what}")
+        self.path, self.offset, self.record_index = path, offset, record_index
+
+
+class BoundaryMismatchError(JsonStreamError):
+    """The guessed first record of the next byte range is not where that record really starts."""
+
+
+class _Truncated(Exception):
+    """The scan reached the end of the file (or the guess limit) inside an element."""
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One element of the input: its first byte's offset in the file and its undecoded bytes."""
+
+    offset: int
+    data: bytes
+
+    def decode(self, path: str):
+        try:
+            return orjson.loads(self.data)
+        except orjson.JSONDecodeError as error:
+            raise JsonStreamError(path, self.offset + error.pos, f"invalid JSON in record: {error.msg}") from None
+
+
+class _Window:
+    """A sliding window over a binary file: ``buf[i]`` is file byte ``base + i``."""
+
+    def __init__(self, handle: IO[bytes], base: int, limit: int | None = None):
+        self.handle, self.base, self.buf, self.eof = handle, base, b"", False
+        self.limit = limit  # stop growing past this many bytes (guess scans only)
+        self.more()
+
+    def more(self) -> bool:
+        """Append the next chunk; False at end of file (or past the limit)."""
+        if self.eof or (self.limit is not None and len(self.buf) > self.limit):
+            return False
+        self.handle.seek(self.base + len(self.buf))  # windows may share the handle
+        chunk = self.handle.read(CHUNK_BYTES)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def drop_before(self, i: int) -> int:
+        """Forget bytes before ``buf[i]`` once they fill a chunk; returns ``i``'s new index."""
+        if i >= CHUNK_BYTES:
+            self.buf = self.buf[i:]
+            self.base += i
+            return 0
+        return i
+
+    def skip_whitespace(self, i: int) -> int:
+        """Index of the first non-whitespace byte at or after ``i``; ``len(buf)`` at end of file."""
+        while True:
+            match = _NOT_WHITESPACE.search(self.buf, i)
+            if match:
+                return match.start()
+            i = len(self.buf)
+            if not self.more():
+                return i
+
+    def string_end(self, i: int) -> int:
+        """``buf[i]`` is an opening quote: index just after its closing quote."""
+        k = i + 1
+        while True:
+            q = self.buf.find(b'"', k)
+            if q < 0:
+                k = max(len(self.buf) - 1, i + 1)  # keep a trailing backslash in view
+                if not self.more():
+                    raise _Truncated(f"unterminated string starting at byte {self.base + i}")
+                continue
+            b = q - 1
+            while self.buf[b] == _BACKSLASH:
+                b -= 1
+            if (q - 1 - b) % 2 == 0:
+                return q + 1
+            k = q + 1
+
+    def element_end(self, i: int) -> int:
+        """``buf[i]`` starts a JSON value: index just after it (brackets are matched by depth only)."""
+        first = self.buf[i]
+        if first == _QUOTE:
+            return self.string_end(i)
+        if first not in _OPEN:
+            while True:
+                match = _SCALAR_END.search(self.buf, i)
+                if match:
+                    return match.start()
+                if not self.more():
+                    return len(self.buf)
+        depth, k = 0, i
+        while True:
+            match = _STRUCTURAL.search(self.buf, k)
+            if match is None:
+                k = len(self.buf)
+                if not self.more():
+                    raise _Truncated(f"unterminated value starting at byte {self.base + i}")
+                continue
+            j = match.start()
+            byte = self.buf[j]
+            if byte == _QUOTE:
+                k = self.string_end(j)
+                continue
+            if byte in _OPEN:
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    return j + 1
+            k = j + 1
+
+
+def sniff_is_array(handle: IO[bytes]) -> bool:
+    """True when the file's first non-whitespace byte is ``[`` (a JSON array), else JSON lines."""
+    window = _Window(handle, 0)
+    i = window.skip_whitespace(0)
+    return i < len(window.buf) and window.buf[i] == 0x5B
+
+
+def find_record_start(handle: IO[bytes], offset: int) -> int | None:
+    """Best guess of the first array element (an object) starting at or after ``offset``; None if there is none.
+
+    A candidate is a ``{`` whose previous non-whitespace byte is ``,`` or ``[`` and from which the element and
+    the one after it decode as JSON objects. The caller verifies the guess (see the module docstring).
+    """
+    lookback = max(0, offset - 4096)
+    window = _Window(handle, lookback)
+    i = offset - lookback
+    while True:
+        j = window.buf.find(b"{", i)
+        if j < 0:
+            i = max(i, len(window.buf))
+            if not window.more():
+                return None
+            continue
+        if _preceded_by_separator(window.buf, j) and _two_objects_follow(handle, window.base + j):
+            return window.base + j
+        i = j + 1
+
+
+def _preceded_by_separator(buf: bytes, j: int) -> bool:
+    k = j - 1
+    while k >= 0 and buf[k] in b" \t\r\n":
+        k -= 1
+    return k >= 0 and buf[k] in (_COMMA, 0x5B)
+
+
+def _two_objects_follow(handle: IO[bytes], start: int) -> bool:
+    """True when an object starts at ``start`` and is followed by ``]`` + end, or by ``,`` and another object."""
+    window = _Window(handle, start, limit=MAX_GUESS_BYTES)
+    i = 0
+    for _ in range(2):
+        try:
+            end = window.element_end(i)
+        except _Truncated:
+            return False
+        try:
+            value = orjson.loads(window.buf[i:end])
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(value, dict):
+            return False
+        k = window.skip_whitespace(end)
+        if k >= len(window.buf):
+            return False
+        if window.buf[k] == 0x5D:
+            return window.skip_whitespace(k + 1) >= len(window.buf)
+        if window.buf[k] != _COMMA:
+            return False
+        i = window.skip_whitespace(k + 1)
+        if i >= len(window.buf) or window.buf[i] != 0x7B:
+            return False
+    return True
+
+
+def iter_array(handle: IO[bytes], path: str, start: int, end: int, size: int) -> Iterator[RawRecord]:
+    """Records of the top-level array in ``handle`` whose first byte lies in ``[start, end)``.
+
+    ``size`` is the file size. Raises :class:`JsonStreamError` naming the byte offset on malformed or truncated
+    input, and :class:`BoundaryMismatchError` when the next range's guessed start is wrong.
+    """
+    if start >= end:
+        return
+    index: int | None = None
+    if start == 0:
+        window = _Window(handle, 0)
+        i = window.skip_whitespace(0)
+        if i >= len(window.buf) or window.buf[i] != 0x5B:
+            raise JsonStreamError(path, i, "expected a JSON array ('[') at the start of the file")
+        i = window.skip_whitespace(i + 1)
+        index = 0
+        if i < len(window.buf) and window.buf[i] == 0x5D:
+            _expect_end(window, i + 1, path)
+            return
+    else:
+        first = find_record_start(handle, start)
+        if first is None:
+            return
+        window = _Window(handle, first)
+        i = 0
+    while True:
+        i = window.drop_before(i)
+        offset = window.base + i
+        if i >= len(window.buf):
+            raise JsonStreamError(path, offset, "truncated: the array is not closed", index)
+        if offset >= end:
+            _verify_next_start(handle, path, end, offset)
+            return
+        try:
+            stop = window.element_end(i)
+        except _Truncated as truncated:
+            raise JsonStreamError(path, offset, f"truncated record ({truncated})", index) from None
+        yield RawRecord(offset, window.buf[i:stop])
+        if index is not None:
+            index += 1
+        k = window.skip_whitespace(stop)
+        if k >= len(window.buf):
+            raise JsonStreamError(path, window.base + k, "truncated: the array is not closed", index)
+        if window.buf[k] == 0x5D:
+            _expect_end(window, k + 1, path)
+            if end < size:
+                _verify_next_start(handle, path, end, None)
+            return
+        if window.buf[k] != _COMMA:
+            found = window.buf[k : k + 20].decode("utf-8", "replace")
+            raise JsonStreamError(path, window.base + k, f"expected ',' or ']' after a record, found {found!r}", index)
+        i = window.skip_whitespace(k + 1)
+        if i < len(window.buf) and window.buf[i] == 0x5D:
+            raise JsonStreamError(path, window.base + i, "trailing comma before ']'", index)
+
+
+def _expect_end(window: _Window, i: int, path: str) -> None:
+    k = window.skip_whitespace(i)
+    if k < len(window.buf):
+        raise JsonStreamError(path, window.base + k, "data after the end of the top-level array")
+
+
+def _verify_next_start(handle: IO[bytes], path: str, end: int, real_start: int | None) -> None:
+    guess = find_record_start(handle, end)
+    if guess != real_start:
+        raise BoundaryMismatchError(
+            path,
+            end,
+            f"cannot split this file here: the record after this byte starts at {real_start}, but a task starting "
+            f"here would begin at {guess} (records nested in arrays of objects, or strings that look like records); "
+            "run with fewer tasks or convert the file to JSON lines",
+        )
+
+
+def iter_lines(handle: IO[bytes], path: str, start: int, end: int) -> Iterator[RawRecord]:
+    """Non-blank lines of a JSON-lines file whose first byte lies in ``[start, end)``."""
+    if start >= end:
+        return
+    offset = start
+    handle.seek(max(0, start - 1))
+    if start > 0 and handle.read(1) != b"\n":
+        handle.readline()  # the line that starts before ``start`` belongs to the previous range
+        offset = handle.tell()
+    while offset < end:
+        line = handle.readline()
+        if not line:
+            return
+        if line.strip():
+            yield RawRecord(offset, line)
+        offset += len(line)
+
+
+def iter_records(handle: IO[bytes], path: str, start: int, end: int, size: int) -> Iterator[RawRecord]:
+    """Records in ``[start, end)`` of a JSON array or JSON-lines file (sniffed from its first byte)."""
+    if sniff_is_array(handle):
+        yield from iter_array(handle, path, start, end, size)
+    else:
+        yield from iter_lines(handle, path, start, end)
+
+
+def byte_range_shard(sizes: list[int], rank: int, world_size: int) -> list[tuple[int, int, int]]:
+    """Split the files (sizes in bytes, in order) into ``world_size`` contiguous byte ranges of near-equal size.
+
+    Returns rank ``rank``'s pieces as ``(file index, start, end)``; the files are laid end to end, so one huge
+    file spreads over all ranks and many small files spread as whole runs of files.
+    """
+    total = sum(sizes)
+    lo, hi = total * rank // world_size, total * (rank + 1) // world_size
+    pieces, file_start = [], 0
+    for index, size in enumerate(sizes):
+        file_end = file_start + size
+        start, end = max(lo, file_start), min(hi, file_end)
+        if start < end:
+            pieces.append((index, start - file_start, end - file_start))
+        file_start = file_end
+    return pieces

@@ -1,0 +1,86 @@
+"""SynSQL records: validation (with exclusion reasons), difficulty mapping, and the processed record.
+
+A raw SynSQL record has exactly: db_id, sql_complexity, question_style, question, external_knowledge, cot, sql.
+The processed record is the seed's format (question, schema, sql, db_id, difficulty) plus sql_complexity (the
+original label), question_style, external_knowledge, and ``cot`` only when asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping
+
+from trove_blocks.synsql.sql_text import normalize_sql
+
+#: the seed's curriculum: Simple -> Medium -> Complex; SynSQL has four labels
+DEFAULT_DIFFICULTY = {"Simple": "Simple", "Moderate": "Medium", "Complex": "Complex", "Highly Complex": "Complex"}
+
+REQUIRED_TEXT_FIELDS = ("question", "sql", "db_id", "sql_complexity")
+OPTIONAL_TEXT_FIELDS = ("question_style", "external_knowledge")
+PROCESSED_FIELDS = (
+    "question",
+    "schema",
+    "sql",
+    "db_id",
+    "difficulty",
+    "sql_complexity",
+    "question_style",
+    "external_knowledge",
+)
+
+
+def parse_difficulty_overrides(items: list[str], base: Mapping[str, str] = DEFAULT_DIFFICULTY) -> dict[str, str]:
+    """``["Highly Complex=Hard"]`` applied over ``base``; raises ValueError on an item without ``=``."""
+    mapping = dict(base)
+    for item in items:
+        label, sep, difficulty = item.partition("=")
+        if not sep or not label.strip() or not difficulty.strip():
+            raise ValueError(f"difficulty mapping {item!r}: expected SQL_COMPLEXITY=DIFFICULTY")
+        mapping[label.strip()] = difficulty.strip()
+    return mapping
+
+
+def invalid_reason(
+    record: Mapping, known_db_ids: Container[str], difficulty_map: Mapping[str, str], require_cot: bool = False
+) -> str | None:
+    """Why ``record`` cannot be used (a short reason such as ``missing_sql``), or None when it is valid."""
+    for field in REQUIRED_TEXT_FIELDS:
+        if field not in record or record[field] is None:
+            return f"missing_{field}"
+        if not isinstance(record[field], str):
+            return f"wrong_type_{field}"
+        if not record[field].strip():
+            return f"empty_{field}"
+    for field in (*OPTIONAL_TEXT_FIELDS, "cot"):
+        if record.get(field) is not None and not isinstance(record[field], str):
+            return f"wrong_type_{field}"
+    if require_cot and not record.get("cot"):
+        return "missing_cot"
+    if record["sql_complexity"] not in difficulty_map:
+        return "unknown_sql_complexity"
+    if record["db_id"] not in known_db_ids:
+        return "unknown_db_id"
+    return None
+
+
+def processed_record(record: Mapping, difficulty: str, include_cot: bool = False) -> dict:
+    """The processed record of a valid raw ``record`` (without ``schema``, which is merged in later)."""
+    processed = {
+        "question": record["question"],
+        "sql": normalize_sql(record["sql"]),
+        "db_id": record["db_id"],
+        "difficulty": difficulty,
+        "sql_complexity": record["sql_complexity"],
+        "question_style": record.get("question_style") or "",
+        "external_knowledge": record.get("external_knowledge") or "",
+    }
+    if include_cot:
+        processed["cot"] = record.get("cot") or ""
+    return processed
+
+
+def ordered_output(processed: Mapping, schema: str) -> dict:
+    """The final record, fields in :data:`PROCESSED_FIELDS` order (then ``cot`` when present)."""
+    out = {field: schema if field == "schema" else processed[field] for field in PROCESSED_FIELDS}
+    if "cot" in processed:
+        out["cot"] = processed["cot"]
+    return out

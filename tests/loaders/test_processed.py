@@ -1,0 +1,23 @@
+import json
+
+import pytest
+
+from trove_blocks.loaders.processed import ProcessedDataLoader
+
+
+def test_missing_data_names_the_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"Processed data not found(.|\n)*python pipelines/prepare_synsql.py"):
+        ProcessedDataLoader(tmp_path, "train")
+
+
+def test_curriculum_phases_filter_by_difficulty(tmp_path):
+    (tmp_path / "train").mkdir()
+    rows = [{"question": str(i), "difficulty": d} for i, d in enumerate(["Simple", "Medium", "Simple", "Complex"])]
+    (tmp_path / "train" / "00000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    stats = {"train_examples": 4, "difficulty_distribution": {"Simple": {"train": 2, "val": 0}}}
+    (tmp_path / "stats.json").write_text(json.dumps(stats))
+    simple = ProcessedDataLoader(tmp_path, "train", difficulty_filter="Simple")
+    assert [r["question"] for r in simple] == ["0", "2"] and len(simple) == 2
+    assert len(list(ProcessedDataLoader(tmp_path, "train"))) == len(ProcessedDataLoader(tmp_path, "train")) == 4
+    with pytest.raises(ValueError, match="split"):
+        ProcessedDataLoader(tmp_path, "test")

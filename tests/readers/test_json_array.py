@@ -1,0 +1,53 @@
+"""JsonArrayReader: one file spread over tasks by byte ranges, stable ids, JSON lines, nothing silently dropped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from trove_blocks.readers.json_array import JsonArrayReader
+from trove_blocks.synsql.json_stream import JsonStreamError
+
+REAL = "tests/data/text2sql/synsql_data_sample.json"
+
+
+def read(folder, tasks, **kwargs):
+    reader = JsonArrayReader(str(folder), **kwargs)
+    return [doc for rank in range(tasks) for doc in reader.run(None, rank, tasks)]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    shutil.copy(REAL, tmp_path / "data.json")
+    return tmp_path
+
+
+def test_one_file_spreads_over_tasks_with_the_same_documents(folder):
+    one = read(folder, 1, glob_pattern="data.json", text_key="question")
+    assert len(one) == 27 and one[0].text.startswith("Could you tell me")
+    assert set(one[0].metadata) == {"db_id", "sql_complexity", "question_style", "external_knowledge", "cot", "sql"}
+    for tasks in (2, 3, 8):
+        per_rank = [list(JsonArrayReader(str(folder), text_key="question").run(None, r, tasks)) for r in range(tasks)]
+        assert sum(1 for docs in per_rank if docs) >= min(tasks, 3)  # work is really spread
+        many = [doc for docs in per_rank for doc in docs]
+        assert [(d.id, d.text, d.metadata) for d in many] == [(d.id, d.text, d.metadata) for d in one]
+    assert one[0].id == "data.json/" + str(open(folder / "data.json", "rb").read().index(b"{"))
+
+
+def test_json_lines_and_non_objects_and_wrong_types_are_passed_on(tmp_path):
+    lines = [{"text": "a", "k": 1}, [1, 2], {"text": 5}, {"id": "mine", "text": "b"}]
+    (tmp_path / "x.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    docs = read(tmp_path, 2)
+    assert [d.text for d in docs] == ["a", "", "", "b"]
+    assert docs[1].metadata == {"json_value": [1, 2]}
+    assert docs[2].metadata == {"text": 5}
+    assert docs[3].id == "mine" and docs[0].id.startswith("x.jsonl/0")
+
+
+def test_truncated_file_error_names_file_and_offset(folder):
+    raw = (folder / "data.json").read_bytes()
+    (folder / "data.json").write_bytes(raw[: len(raw) - 500])
+    with pytest.raises(JsonStreamError, match=r"data.json: byte \d+"):
+        read(folder, 1)

@@ -1,0 +1,105 @@
+"""The byte-range JSON scanner on the real SynSQL records: every task count gives every record exactly once."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from trove_blocks.synsql import json_stream
+from trove_blocks.synsql.json_stream import (
+    BoundaryMismatchError,
+    JsonStreamError,
+    byte_range_shard,
+    iter_records,
+)
+
+REAL = json.loads(open("tests/data/text2sql/synsql_data_sample.json", encoding="utf-8").read())
+
+
+def read_all(raw: bytes, tasks: int) -> list:
+    records = []
+    for rank in range(tasks):
+        for _, start, end in byte_range_shard([len(raw)], rank, tasks):
+            records += [r.decode("mem") for r in iter_records(io.BytesIO(raw), "mem", start, end, len(raw))]
+    return records
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """Tiny read chunks so records and strings straddle chunk edges everywhere."""
+    monkeypatch.setattr(json_stream, "CHUNK_BYTES", 97)
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+@pytest.mark.parametrize("tasks", [1, 2, 3, 5, 16, 200])
+def test_every_task_count_reads_each_record_once(indent, tasks):
+    raw = json.dumps(REAL, indent=indent, ensure_ascii=False).encode()
+    assert read_all(raw, tasks) == REAL
+
+
+def test_offsets_are_record_starts_and_independent_of_tasks():
+    raw = json.dumps(REAL, indent=1).encode()
+    one = [r.offset for r in iter_records(io.BytesIO(raw), "m", 0, len(raw), len(raw))]
+    many = []
+    for rank in range(7):
+        for _, s, e in byte_range_shard([len(raw)], rank, 7):
+            many += [r.offset for r in iter_records(io.BytesIO(raw), "m", s, e, len(raw))]
+    assert one == many
+    assert all(raw[o : o + 1] == b"{" for o in one)
+
+
+def test_json_lines_split_on_newlines():
+    raw = b"".join(json.dumps(r).encode() + b"\n" for r in REAL) + b"\n"
+    for tasks in (1, 4, 30):
+        assert read_all(raw, tasks) == REAL
+
+
+def test_strings_that_look_like_records_do_not_fool_the_split():
+    tricky = [{"cot": 'x, {"a": 1}, {"b": [2]} ]', "sql": 'a\\"}, {'}, {"q": "\\\\"}] * 40
+    raw = json.dumps(tricky).encode()
+    for tasks in (1, 3, 11, 64):
+        assert read_all(raw, tasks) == tricky
+
+
+def test_truncated_file_names_the_byte_offset():
+    raw = json.dumps(REAL, indent=2).encode()
+    cut = raw[: len(raw) // 2]
+    with pytest.raises(JsonStreamError, match=r"mem: byte \d+ \(record #\d+\): truncated"):
+        read_all(cut, 1)
+
+
+def test_malformed_separator_names_the_byte_offset():
+    raw = json.dumps(REAL[:3]).encode()
+    first_end = raw.index(b"}, {") + 1
+    broken = raw[:first_end] + b" ; " + raw[first_end + 1 :]
+    with pytest.raises(JsonStreamError) as caught:
+        read_all(broken, 1)
+    assert caught.value.offset == first_end + 1
+    assert "expected ',' or ']'" in str(caught.value)
+
+
+def test_invalid_record_json_names_its_offset():
+    raw = b'[{"a": 1}, {"a": tru}]'
+    with pytest.raises(JsonStreamError, match="invalid JSON in record"):
+        read_all(raw, 1)
+
+
+def test_nested_arrays_of_objects_fail_loudly_when_split():
+    nested = [{"rows": [{"x": i}, {"y": i}, {"z": i}] * 30} for i in range(4)]
+    raw = json.dumps(nested).encode()
+    assert read_all(raw, 1) == nested
+    with pytest.raises(BoundaryMismatchError, match="cannot split this file here"):
+        read_all(raw, 5)
+
+
+def test_byte_ranges_cover_all_files_without_overlap():
+    sizes = [0, 10, 1000, 3, 57]
+    for tasks in (1, 2, 7, 2000):
+        seen = [0] * len(sizes)
+        for rank in range(tasks):
+            for index, start, end in byte_range_shard(sizes, rank, tasks):
+                assert 0 <= start < end <= sizes[index]
+                seen[index] += end - start
+        assert seen == sizes

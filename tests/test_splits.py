@@ -1,0 +1,76 @@
+"""Exact subset and split from (id, seed), independent of how records are spread over tasks."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from trove_blocks.splits import (
+    ALL,
+    NONE,
+    Cutoff,
+    plan_selection,
+    smallest_cutoff,
+    split_key,
+    subset_key,
+    val_count,
+)
+
+
+def rows_for(ids, seed):
+    return [(subset_key(i, seed), split_key(i, seed), i) for i in ids]
+
+
+@pytest.mark.parametrize("subset_size", [0, 1, 37, 999, 1000, 5000])
+@pytest.mark.parametrize("val_ratio", [0.0, 0.05, 0.333, 1.0])
+def test_plan_keeps_exactly_min_n_total_and_val_within_rounding(subset_size, val_ratio):
+    ids = [f"data.json/{i * 17}" for i in range(1000)]
+    rows = rows_for(ids, 7)
+    plan = plan_selection(lambda: iter(rows), subset_size, val_ratio)
+    splits = [plan.split_of(a, b, i) for a, b, i in rows]
+    kept = [s for s in splits if s is not None]
+    assert len(kept) == plan.kept == min(subset_size, len(ids))
+    assert kept.count("val") == plan.val == val_count(len(kept), val_ratio)
+    assert abs(kept.count("val") - val_ratio * len(kept)) <= 0.5
+
+
+def test_decisions_do_not_depend_on_record_order_or_partition():
+    ids = [f"f/{i}" for i in range(500)]
+    rows = rows_for(ids, 3)
+    shuffled = rows[:]
+    random.Random(0).shuffle(shuffled)
+    a = plan_selection(lambda: iter(rows), 123, 0.1)
+    b = plan_selection(lambda: iter(shuffled), 123, 0.1)
+    assert a == b
+    assert {i: a.split_of(x, y, i) for x, y, i in rows} == {i: b.split_of(x, y, i) for x, y, i in shuffled}
+
+
+def test_seed_changes_the_selection():
+    ids = [f"f/{i}" for i in range(300)]
+    chosen = []
+    for seed in (1, 2):
+        rows = rows_for(ids, seed)
+        plan = plan_selection(lambda rows=rows: iter(rows), 50, 0.0)
+        chosen.append({i for a, b, i in rows if plan.split_of(a, b, i)})
+    assert len(chosen[0]) == len(chosen[1]) == 50 and chosen[0] != chosen[1]
+
+
+def test_hash_ties_are_broken_by_id_exactly():
+    keys = np.array([5, 1, 5, 5, 9, 5], dtype=np.int64)
+    ids = ["e", "a", "c", "b", "z", "d"]
+    cutoff = smallest_cutoff(keys, 3, lambda k: [i for key, i in zip(keys, ids) if key == k])
+    admitted = [i for key, i in zip(keys, ids) if cutoff.admits(int(key), i)]
+    assert sorted(admitted) == ["a", "b", "c"]
+    rows = [(int(k), int(k), i) for k, i in zip(keys, ids)]
+    plan = plan_selection(lambda: iter(rows), 4, 0.5)
+    kept = {i: plan.split_of(a, b, i) for a, b, i in rows if plan.split_of(a, b, i)}
+    assert set(kept) == {"a", "b", "c", "d"}
+    assert sorted(i for i, s in kept.items() if s == "val") == ["a", "b"]
+
+
+def test_special_cutoffs():
+    assert not NONE.admits(0, "x") and ALL.admits(2**63 - 1, "x")
+    assert Cutoff.from_json(Cutoff(4, "q").to_json()) == Cutoff(4, "q")
+    assert 0 <= subset_key("x", 1) < 2**63 and subset_key("x", 1) != split_key("x", 1)
