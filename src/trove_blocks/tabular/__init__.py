@@ -9,8 +9,10 @@ from trove_blocks.tabular.database import (
     DATABASE_ENV_VAR,
     DEFAULT_DATASETS,
     DatabaseNotFoundError,
+    DatasetInfo,
     DatasetNotFoundError,
     DatasetSpec,
+    dataset_info,
     generate_database,
     get_database_path,
     list_datasets,
@@ -19,13 +21,17 @@ from trove_blocks.tabular.database import (
 )
 from trove_blocks.tabular.export import export_to_parquet
 from trove_blocks.tabular.generator import make_classification
+from trove_blocks.tabular.text import documents_query
 
 __all__ = [
     "DATABASE_ENV_VAR",
     "DEFAULT_DATASETS",
     "DatabaseNotFoundError",
+    "DatasetInfo",
     "DatasetNotFoundError",
     "DatasetSpec",
+    "dataset_info",
+    "documents_query",
     "export_to_parquet",
     "generate_database",
     "get_database_path",

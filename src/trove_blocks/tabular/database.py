@@ -48,16 +48,25 @@ INDEXES_DDL = (
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One synthetic dataset: its name and the :func:`make_classification` arguments that generate it."""
+    """One synthetic dataset: its name and the :func:`make_classification` arguments that generate it.
+
+    ``n_informative`` and ``n_redundant`` default to half and a quarter of ``n_features`` (the seed's 10 and 5 of 20).
+    """
 
     name: str
     n_samples: int = 1000
     n_features: int = 20
-    n_informative: int = 10
-    n_redundant: int = 5
+    n_informative: int | None = None
+    n_redundant: int | None = None
     n_classes: int = 2
     random_state: int = 42
     description: str = "Synthetic classification dataset"
+
+    def __post_init__(self):
+        if self.n_informative is None:
+            object.__setattr__(self, "n_informative", max(1, self.n_features // 2))
+        if self.n_redundant is None:
+            object.__setattr__(self, "n_redundant", self.n_features // 4)
 
 
 #: what ``generate_database`` writes when no datasets are given: the seed's binary dataset and a 5-class one
@@ -185,10 +194,7 @@ def _insert_dataset(conn: sqlite3.Connection, spec: DatasetSpec) -> int:
     placeholders = ", ".join("?" * len(columns))
     conn.executemany(
         f"INSERT INTO features ({', '.join(columns)}) VALUES ({placeholders})",
-        (
-            (dataset_id, index, *features, label)
-            for index, (features, label) in enumerate(zip(X.tolist(), y.tolist()))
-        ),
+        ((dataset_id, index, *features, label) for index, (features, label) in enumerate(zip(X.tolist(), y.tolist()))),
     )
     return dataset_id
 

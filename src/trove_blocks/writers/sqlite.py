@@ -13,6 +13,7 @@ updates their rows in place. Documents with the same id within a run keep the la
 Several ranks may write one database at once: the database is in WAL mode (readers never block the writer) and
 each batch takes the write lock with ``BEGIN IMMEDIATE``, waiting up to ``busy_timeout`` seconds for another rank's
 batch to commit. SQLite has one writer at a time, so ranks serialise on the lock; larger batches mean fewer waits.
+WAL needs every writer on one host (it uses shared memory): across nodes, put ``${rank}`` in the database path.
 ``synchronous=NORMAL``: a committed batch survives a killed process; a power cut may lose the last batches, never
 corrupt the file.
 """
@@ -22,9 +23,11 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
+from string import Template
 
-from datatrove.data import Document, DocumentsPipeline
+from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 
@@ -36,11 +39,12 @@ class SQLiteWriter(PipelineStep):
     """Write documents (id, text, metadata) into a table of a SQLite database; passes the documents on unchanged.
 
     Args:
-        database: path of the SQLite file (created with its folder when missing).
+        database: path of the SQLite file (created with its folder when missing); ``${rank}`` in it gives each rank
+            its own file (needed where WAL cannot work: a database on a network file system shared by several nodes).
         table: table to write.
         id_column / text_column: columns of ``doc.id`` (the primary key) and ``doc.text``.
-        metadata_columns: metadata keys stored in their own columns, as ``{key: SQL type}`` (e.g. ``{"score": "REAL"}``);
-            a document without the key stores NULL there.
+        metadata_columns: metadata keys stored in their own columns, as ``{key: SQL type}``, e.g.
+            ``{"score": "REAL"}``; a document without the key stores NULL there.
         metadata_json_column: column of the remaining metadata as JSON; None drops the remaining metadata.
         batch_size: documents per transaction.
         busy_timeout: seconds to wait for another writer's lock before failing (several ranks, one database).
@@ -98,59 +102,50 @@ class SQLiteWriter(PipelineStep):
             f'ON CONFLICT("{self.id_column}") DO UPDATE SET {updates}'
         )
 
-    def connect(self) -> sqlite3.Connection:
+    def database_path(self, rank: int) -> str:
+        """The database file of ``rank``: ``database`` with ``${rank}`` (if any) replaced by the 5-digit rank."""
+        return Template(self.database).safe_substitute(rank=f"{rank:05d}")
+
+    def connect(self, path: str) -> sqlite3.Connection:
         """Open the database (WAL, busy timeout), create the table when missing, check an existing one's schema."""
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.database, timeout=self.busy_timeout, isolation_level=None)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=self.busy_timeout, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(self._create_table_sql())
             conn.execute("COMMIT")
-            self._check_schema(conn)
+            self._check_schema(conn, path)
         except BaseException:
             conn.close()
             raise
         return conn
 
-    def _check_schema(self, conn: sqlite3.Connection) -> None:
+    def _check_schema(self, conn: sqlite3.Connection, path: str) -> None:
         info = conn.execute(f'PRAGMA table_info("{self.table}")').fetchall()
         found = [row[1] for row in info]
         primary_key = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5]]
         expected = self.column_names()
         if sorted(found) != sorted(expected) or primary_key != [self.id_column]:
             raise SQLiteSchemaError(
-                f"SQLiteWriter: table {self.table!r} in database {self.database} has columns {found} "
+                f"SQLiteWriter: table {self.table!r} in database {path} has columns {found} "
                 f"(primary key {primary_key or 'none'}), expected {expected} (primary key [{self.id_column!r}]); "
                 "write to another table or database, or drop this one"
             )
 
-    def _row(self, document: Document, rank: int, index: int, dumps) -> tuple:
-        if not document.id:
-            raise ValueError(
-                f"SQLiteWriter (database {self.database}, table {self.table!r}): document {index} of rank {rank} "
-                "has no id; the id is the table's primary key"
-            )
-        metadata = document.metadata
-        promoted = [metadata.get(key) for key in self.metadata_columns]
-        if not self.metadata_json_column:
-            return (document.id, document.text, *promoted)
-        rest = {k: v for k, v in metadata.items() if k not in self.metadata_columns} if promoted else metadata
-        return (document.id, document.text, *promoted, dumps(rest).decode() if rest else None)
-
-    def _commit_batch(self, conn: sqlite3.Connection, sql: str, batch: list[tuple]) -> None:
+    def _commit_batch(self, conn: sqlite3.Connection, path: str, sql: str, batch: list[tuple]) -> None:
         with self.track_time(unit="batch"):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(sql, batch)
             except BaseException as error:
                 conn.execute("ROLLBACK")
-                if isinstance(error, (sqlite3.InterfaceError, sqlite3.ProgrammingError)):
+                if isinstance(error, (sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.IntegrityError)):
                     raise ValueError(
-                        f"SQLiteWriter (database {self.database}, table {self.table!r}): cannot store the batch of "
-                        f"documents {batch[0][0]!r} .. {batch[-1][0]!r}: {error} (metadata columns take None, int, "
-                        "float, str or bytes)"
+                        f"SQLiteWriter (database {path}, table {self.table!r}): cannot store the batch of "
+                        f"documents {batch[0][0]!r} .. {batch[-1][0]!r}: {error} (text must not be None; metadata "
+                        "columns take None, int, float, str or bytes)"
                     ) from error
                 raise
             conn.execute("COMMIT")
@@ -159,20 +154,35 @@ class SQLiteWriter(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         import orjson
 
-        def dumps(value):
-            return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
-
+        dumps = partial(orjson.dumps, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
         sql = self._upsert_sql()
-        conn = self.connect()
+        promoted_keys = list(self.metadata_columns)
+        with_json = bool(self.metadata_json_column)
+        path = self.database_path(rank)
+        conn = self.connect(path)
         try:
             batch: list[tuple] = []
             for index, document in enumerate(data or ()):
-                batch.append(self._row(document, rank, index, dumps))
+                if not document.id:
+                    raise ValueError(
+                        f"SQLiteWriter (database {path}, table {self.table!r}): document {index} of rank "
+                        f"{rank} has no id; the id is the table's primary key"
+                    )
+                metadata = document.metadata
+                if promoted_keys:
+                    promoted = [metadata.get(key) for key in promoted_keys]
+                    metadata = {key: value for key, value in metadata.items() if key not in self.metadata_columns}
+                    row = (document.id, document.text, *promoted)
+                else:
+                    row = (document.id, document.text)
+                if with_json:
+                    row += (dumps(metadata).decode() if metadata else None,)
+                batch.append(row)
                 if len(batch) >= self.batch_size:
-                    self._commit_batch(conn, sql, batch)
+                    self._commit_batch(conn, path, sql, batch)
                     batch = []
                 yield document
             if batch:
-                self._commit_batch(conn, sql, batch)
+                self._commit_batch(conn, path, sql, batch)
         finally:
             conn.close()
