@@ -655,5 +655,6 @@ def finish(report: RunReport, *, outputs: dict[str, Any] | None = None, counts: 
         print("   " + ", ".join(f"{key}: {value}" for key, value in counts.items()))
     for name, path in (outputs or {}).items():
         print(f"   {name}: {path}")
-    print("   " + report.describe().replace("\n", "\n   "))
+    for line in report.describe().splitlines():
+        print(f"   {line}")
     return report.exit_code
