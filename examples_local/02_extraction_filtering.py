@@ -19,7 +19,7 @@ from pathlib import Path
 
 from datatrove.pipeline.extractors import Trafilatura
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, LanguageFilter
-from datatrove.pipeline.readers import JsonlReader, WarcReader
+from datatrove.pipeline.readers import WarcReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
@@ -62,9 +62,8 @@ def extract_and_filter_pipeline(
     *,
     min_doc_words: int = 50,
     languages: tuple[str, ...] = ("en",),
-    text_dir: Path | None = None,
 ) -> list:
-    """Readers -> Trafilatura -> (already plain text joins here) -> language ID -> Gopher -> C4 -> FineWeb -> kept.
+    """Readers -> Trafilatura -> language ID -> Gopher -> C4 -> FineWeb -> kept.
 
     Writes <output>/extracted/ (every extracted page), <output>/excluded/<filter>/ and <output>/kept/.
     Tutorial 08 reuses this pipeline as its first stage.
@@ -79,10 +78,9 @@ def extract_and_filter_pipeline(
     if html_dir is not None:
         urls = {page["file"]: url for url, page in gold_pages(html_dir).items()}
         pipeline.append(HtmlFileReader(str(html_dir), urls=urls))
-    pipeline += [Trafilatura(favour_precision=True, timeout=10.0), writer("extracted")]
-    if text_dir is not None:  # documents that are text already skip extraction
-        pipeline.append(JsonlReader(str(text_dir), glob_pattern="*.jsonl"))
     pipeline += [
+        Trafilatura(favour_precision=True, timeout=10.0),
+        writer("extracted"),
         language_filter(list(languages), writer("excluded/language")),
         GopherQualityFilter(min_doc_words=min_doc_words, exclusion_writer=writer("excluded/gopher_quality")),
         C4QualityFilter(filter_no_terminal_punct=False, exclusion_writer=writer("excluded/c4_quality")),
