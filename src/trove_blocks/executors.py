@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -409,6 +409,14 @@ def _changed_keys(previous: dict[str, Any], current: dict[str, Any]) -> str:
     return ", ".join(keys) or "no record of the earlier settings"
 
 
+def _completed_ranks(stage_dir: Path) -> set[int]:
+    return {int(p.name) for p in (stage_dir / "completions").glob("*") if p.name.isdigit()}
+
+
+def _incomplete_ranks(stage_dir: Path, tasks: int) -> bool:
+    return len(_completed_ranks(stage_dir)) < tasks
+
+
 def _stage_report(
     stage: Stage, stage_dir: Path, tasks: int, *, skipped_reason: str | None = None, slurm_job: str | None = None
 ) -> StageReport:
@@ -416,7 +424,7 @@ def _stage_report(
 
     A rank without a completion mark failed if it left a log, else it never started.
     """
-    done = {int(p.name) for p in (stage_dir / "completions").glob("*") if p.name.isdigit()}
+    done = _completed_ranks(stage_dir)
     # Slurm names its logs by array index; datatrove maps index i to the i-th rank of ranks_to_run.json
     ranks_file = stage_dir / "ranks_to_run.json"
     array_index = {rank: i for i, rank in enumerate(json.loads(ranks_file.read_text()))} if ranks_file.is_file() else {}
@@ -616,8 +624,19 @@ def _run_slurm(settings, stages, stage_dirs, job_name, started) -> RunReport:
             for stage, d in zip(stages, stage_dirs)
         ]
         return RunReport("slurm", reports, time.monotonic() - started, finished=False, job_ids=job_ids)
-    merge_ids = [str(ex.merge_stats_job_id) for ex in executors if ex.merge_stats_job_id]
-    wait_for_slurm_jobs([*job_ids.values(), *merge_ids])
+    # per stage, the jobs that cannot succeed once it failed: its merge-stats job and every later stage's jobs
+    chain = [
+        (job_ids.get(stage.name), stage_dir, ex.tasks, str(ex.merge_stats_job_id) if ex.merge_stats_job_id else None)
+        for stage, stage_dir, ex in zip(stages, stage_dirs, executors)
+    ]
+
+    def doomed(alive: set[str]) -> set[str]:
+        for k, (job, stage_dir, tasks, _) in enumerate(chain):
+            if job and job not in alive and _incomplete_ranks(stage_dir, tasks):
+                return {later for entry in chain[k:] for later in (entry[0], entry[3]) if later and later != job}
+        return set()
+
+    wait_for_slurm_jobs([job for entry in chain for job in (entry[0], entry[3]) if job], doomed=doomed)
     reports = [
         _stage_report(stage, stage_dir, executor.tasks, slurm_job=job_ids.get(stage.name))
         for stage, stage_dir, executor in zip(stages, stage_dirs, executors)
@@ -625,21 +644,31 @@ def _run_slurm(settings, stages, stage_dirs, job_name, started) -> RunReport:
     return RunReport("slurm", reports, time.monotonic() - started, job_ids=job_ids)
 
 
-def wait_for_slurm_jobs(job_ids: Sequence[str], poll_seconds: float = SLURM_POLL_SECONDS) -> None:
+def wait_for_slurm_jobs(
+    job_ids: Sequence[str],
+    poll_seconds: float = SLURM_POLL_SECONDS,
+    doomed: Callable[[set[str]], set[str]] | None = None,
+) -> None:
     """Block until none of ``job_ids`` is pending or running.
 
-    A job whose dependency failed stays pending with reason DependencyNeverSatisfied unless the cluster sets
-    ``DependencyParameters=kill_invalid_depend``: such jobs are cancelled here instead of waited on forever.
+    Jobs that can never run are cancelled instead of waited on: those pending with reason
+    DependencyNeverSatisfied (clusters without ``DependencyParameters=kill_invalid_depend`` keep them forever),
+    and those ``doomed(alive job ids)`` names, e.g. the later stages of a stage that finished with failed ranks
+    (Slurm itself only notices at its next scheduling pass, up to a minute later).
     """
     pending = set(job_ids)
     while pending:
         out = _slurm_command("squeue", "-h", "-j", ",".join(sorted(pending)), "-o", "%F|%T|%r")
-        alive = set()
+        alive, cancel = set(), set()
         for line in out.splitlines():
             job, state, reason = (line.split("|") + ["", ""])[:3]
             alive.add(job)
             if state == "PENDING" and reason == "DependencyNeverSatisfied":
-                subprocess.run(["scancel", job], check=False)
+                cancel.add(job)
+        if doomed is not None:
+            cancel |= doomed(alive) & alive
+        if cancel:
+            subprocess.run(["scancel", *sorted(cancel)], check=False, capture_output=True)
         pending &= alive
         if pending:
             time.sleep(poll_seconds)
