@@ -12,7 +12,8 @@ Strategies:
 - ``bfd`` (:class:`BestFitDecreasingPacker`): a document stays whole in one row unless it is longer than a row;
   then it is cut into full rows of ``max_seq_length`` tokens plus a remainder piece. Pieces are collected in a
   window of about ``window_tokens`` tokens, and each window is packed by best-fit decreasing (longest piece first,
-  into the fullest row it still fits). Memory is bounded by the window; row order is not document order.
+  into the fullest row it still fits); the pieces of a window's emptiest row go back into the next window, so
+  only the very end pads much. Memory is bounded by the window; row order is not document order.
 
 Training columns derived from a row (:func:`labels_and_attention_mask`):
 
@@ -149,12 +150,19 @@ class BestFitDecreasingPacker:
 
     def finish(self) -> list[PackedRow]:
         """Pack what is left in the window."""
-        return self._pack_window() if self._pieces else []
+        return self._pack_window(final=True) if self._pieces else []
 
-    def _pack_window(self) -> list[PackedRow]:
+    def _pack_window(self, final: bool = False) -> list[PackedRow]:
+        """Rows of the window's pieces; unless ``final``, the emptiest row's pieces stay for the next window."""
         pieces, self._pieces, self._pending = self._pieces, [], 0
+        bins = best_fit_decreasing([len(piece) for piece in pieces], self.max_seq_length)
+        if not final and len(bins) > 1:
+            emptiest = min(range(len(bins)), key=lambda b: sum(len(pieces[i]) for i in bins[b]))
+            for index in bins.pop(emptiest):
+                self._pieces.append(pieces[index])
+                self._pending += len(pieces[index])
         rows = []
-        for members in best_fit_decreasing([len(piece) for piece in pieces], self.max_seq_length):
+        for members in bins:
             row = np.full(self.max_seq_length, self.pad_id, dtype=np.int32)
             lengths = []
             filled = 0
@@ -186,9 +194,7 @@ def labels_and_attention_mask(
     real = np.fromiter((sum(lengths) for lengths in seq_lengths), dtype=np.int64, count=rows)
     attention_mask = (np.arange(width)[None, :] < real[:, None]).astype(np.int32)
     labels[attention_mask == 0] = IGNORE_INDEX
-    piece_ends = [
-        (row, end - 1) for row, lengths in enumerate(seq_lengths) for end in np.cumsum(lengths).tolist()
-    ]
+    piece_ends = [(row, end - 1) for row, lengths in enumerate(seq_lengths) for end in np.cumsum(lengths).tolist()]
     if piece_ends:
         row_index, column = zip(*piece_ends)
         labels[list(row_index), list(column)] = IGNORE_INDEX

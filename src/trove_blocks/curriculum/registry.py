@@ -1,0 +1,135 @@
+"""The curriculum registry: categories with target token shares and the datasets of each (no datatrove import).
+
+The registry is ``registry.yaml`` next to this module (package data); another file can be passed with
+``load_registry(path)``. A local override (``--source NAME=PATH``) points a dataset at local files in the
+dataset's original format, so everything runs offline.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from trove_blocks.curriculum.adapters import ADAPTERS
+
+DEFAULT_REGISTRY = Path(__file__).with_name("registry.yaml")
+
+
+class RegistryError(ValueError):
+    """A registry file or a --source override that cannot be used; the message names the file and entry."""
+
+
+@dataclass(frozen=True)
+class CurriculumDataset:
+    """One dataset of the mix: where it comes from (hub or local files) and how its rows become text."""
+
+    name: str
+    category: str
+    hub_id: str
+    format: str
+    config: str | None = None
+    split: str = "train"
+    text_field: str | None = None
+    json_field: str | None = None
+    max_samples: int = -1
+
+    def load_options(self, local_path: str | os.PathLike | None = None) -> tuple[str, dict[str, Any]]:
+        """``(dataset, dataset_options)`` for ``datasets.load_dataset``: the hub dataset, or the local files."""
+        if local_path is None:
+            options: dict[str, Any] = {"split": self.split}
+            if self.config:
+                options["name"] = self.config
+            return self.hub_id, options
+        path = Path(local_path)
+        files = sorted(str(p) for p in path.rglob("*") if p.suffix in (".json", ".jsonl")) if path.is_dir() else [path]
+        if not files:
+            raise RegistryError(f"--source {self.name}={local_path}: no .json/.jsonl files there")
+        options = {"data_files": [str(f) for f in files], "split": "train"}
+        if self.json_field and any(_is_json_object(Path(f)) for f in files):
+            options["field"] = self.json_field
+        return "json", options
+
+
+def _is_json_object(path: Path) -> bool:
+    """True when ``path`` is a .json file whose top level is an object (records nested under a field)."""
+    if path.suffix != ".json":
+        return False
+    with open(path, encoding="utf-8") as handle:
+        head = handle.read(4096).lstrip()
+    return head.startswith("{")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Categories (name -> target share, in registry order) and datasets (name -> entry)."""
+
+    path: Path
+    targets: dict[str, float]
+    datasets: dict[str, CurriculumDataset]
+
+    def in_category(self, category: str | None) -> list[CurriculumDataset]:
+        if category is not None and category not in self.targets:
+            raise RegistryError(f"unknown category {category!r}; the registry has {', '.join(self.targets)}")
+        return [entry for entry in self.datasets.values() if category is None or entry.category == category]
+
+    def category_of(self, dataset_name: str) -> str | None:
+        entry = self.datasets.get(dataset_name)
+        return entry.category if entry else None
+
+
+def load_registry(path: str | os.PathLike | None = None) -> Registry:
+    """Read and check a registry file (default: the packaged registry.yaml)."""
+    path = Path(path) if path is not None else DEFAULT_REGISTRY
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise RegistryError(f"registry {path}: cannot read it ({error})") from error
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):
+        raise RegistryError(f"registry {path}: expected top-level 'categories' and 'datasets' mappings")
+    targets = {}
+    for name, category in data["categories"].items():
+        share = (category or {}).get("target_share")
+        if not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise RegistryError(f"registry {path}: category {name}: target_share must be in 0..1, got {share!r}")
+        targets[name] = float(share)
+    if sum(targets.values()) > 1 + 1e-9:
+        raise RegistryError(f"registry {path}: target shares add up to {sum(targets.values()):.2f} > 1")
+    datasets = {}
+    for name, entry in (data.get("datasets") or {}).items():
+        entry = dict(entry or {})
+        for key in ("category", "hub_id", "format"):
+            if not entry.get(key):
+                raise RegistryError(f"registry {path}: dataset {name}: '{key}' is required")
+        if entry["category"] not in targets:
+            raise RegistryError(f"registry {path}: dataset {name}: unknown category {entry['category']!r}")
+        if entry["format"] not in ADAPTERS:
+            raise RegistryError(
+                f"registry {path}: dataset {name}: unknown format {entry['format']!r} (known: {', '.join(ADAPTERS)})"
+            )
+        unknown = set(entry) - set(CurriculumDataset.__dataclass_fields__)
+        if unknown:
+            raise RegistryError(f"registry {path}: dataset {name}: unknown keys {sorted(unknown)}")
+        datasets[name] = CurriculumDataset(name=name, **entry)
+    return Registry(path=path, targets=targets, datasets=datasets)
+
+
+def parse_source_overrides(items: list[str], registry: Registry) -> dict[str, Path]:
+    """``["gsm8k=path/file.jsonl", ...]`` -> ``{"gsm8k": Path(...)}``, checking names and paths."""
+    overrides = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise RegistryError(f"--source {item!r}: expected NAME=PATH")
+        if name not in registry.datasets:
+            raise RegistryError(
+                f"--source {item!r}: no dataset {name!r} in the registry ({', '.join(registry.datasets)})"
+            )
+        path = Path(value).expanduser()
+        if not path.exists():
+            raise RegistryError(f"--source {item!r}: {path} does not exist")
+        overrides[name] = path
+    return overrides

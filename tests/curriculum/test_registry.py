@@ -1,0 +1,59 @@
+"""The packaged registry and its checks; --source overrides map datasets to local files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trove_blocks.curriculum.registry import RegistryError, load_registry, parse_source_overrides
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "curriculum"
+
+
+def test_packaged_registry_has_the_seed_mix():
+    registry = load_registry()
+    assert registry.targets == {"instruction_chat": 0.35, "code": 0.25, "math_reasoning": 0.2, "factual_qa": 0.1}
+    for category in registry.targets:
+        assert registry.in_category(category), f"no dataset for {category}"
+    assert registry.datasets["gsm8k"].load_options() == ("openai/gsm8k", {"split": "train", "name": "main"})
+    with pytest.raises(RegistryError, match="unknown category 'poetry'"):
+        registry.in_category("poetry")
+
+
+def test_local_override_reads_nested_json_under_its_field():
+    registry = load_registry()
+    assert registry.datasets["squad"].load_options(DATA / "squad_v2_dev_sample.json")[1]["field"] == "data"
+    name, options = registry.datasets["gsm8k"].load_options(DATA / "gsm8k_test_head30.jsonl")
+    assert name == "json" and "field" not in options
+    overrides = parse_source_overrides([f"gsm8k={DATA / 'gsm8k_test_head30.jsonl'}"], registry)
+    assert overrides == {"gsm8k": DATA / "gsm8k_test_head30.jsonl"}
+    with pytest.raises(RegistryError, match="no dataset 'gsm9k'"):
+        parse_source_overrides([f"gsm9k={DATA}"], registry)
+    with pytest.raises(RegistryError, match="does not exist"):
+        parse_source_overrides(["gsm8k=/nonexistent/file.jsonl"], registry)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("categories: {a: {target_share: 1.5}}\ndatasets: {}", "target_share must be in 0..1"),
+        ("categories: {a: {target_share: 0.6}, b: {target_share: 0.6}}\ndatasets: {}", "add up to 1.20"),
+        ("categories: {a: {target_share: 0.5}}\ndatasets: {x: {category: a, hub_id: h}}", "'format' is required"),
+        (
+            "categories: {a: {target_share: 0.5}}\ndatasets: {x: {category: b, hub_id: h, format: text}}",
+            "unknown category",
+        ),
+        (
+            "categories: {a: {target_share: 0.5}}\ndatasets: {x: {category: a, hub_id: h, format: csv}}",
+            "unknown format",
+        ),
+        ("[1, 2", "cannot read it"),
+    ],
+)
+def test_bad_registry_files_are_named(tmp_path, text, message):
+    path = tmp_path / "registry.yaml"
+    path.write_text(text)
+    with pytest.raises(RegistryError, match=message) as raised:
+        load_registry(path)
+    assert str(path) in str(raised.value)
