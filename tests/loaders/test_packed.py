@@ -1,0 +1,153 @@
+"""PackedDataset over a real packed manifest: batch format, shuffling, sharding, resume, memory, errors."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from trove_blocks.loaders.packed import (
+    EmptyManifestError,
+    ManifestNotFoundError,
+    PackedDataset,
+    ShardFormatError,
+    UnknownSplitError,
+)
+
+
+def row_keys(batch) -> list[bytes]:
+    return [row.tobytes() for row in np.asarray(batch["input_ids"])]
+
+
+def epoch_keys(dataset) -> list[bytes]:
+    return [key for batch in dataset for key in row_keys(batch)]
+
+
+def test_batches_are_mlx_arrays_with_consistent_columns(packed_manifest, stored_rows):
+    import mlx.core as mx
+
+    dataset = PackedDataset(packed_manifest, batch_size=5, seed=3)
+    stored = stored_rows(packed_manifest)
+    for batch in dataset:
+        ids = np.asarray(batch["input_ids"])
+        assert all(isinstance(value, mx.array) and value.dtype == mx.int32 for value in batch.values())
+        assert ids.shape[1] == 64 and batch["labels"].shape == ids.shape == batch["segment_ids"].shape
+        segments = np.asarray(batch["segment_ids"])
+        labels = np.asarray(batch["labels"])
+        lengths = np.asarray(batch["seq_lengths"])
+        # attention mask = non-padding = tokens with a segment; seq_lengths = run lengths of the segments
+        assert ((segments > 0) == (np.asarray(batch["attention_mask"]) == 1)).all()
+        for row in range(len(ids)):
+            counts = np.bincount(segments[row], minlength=lengths.shape[1] + 1)[1:]
+            assert counts.tolist() == lengths[row].tolist()
+        # labels: the next token inside the same piece, -100 elsewhere
+        same = (segments[:, :-1] == segments[:, 1:]) & (segments[:, :-1] > 0)
+        assert (labels[:, :-1] == np.where(same, ids[:, 1:], -100)).all() and (labels[:, -1] == -100).all()
+        assert all(key in stored for key in row_keys(batch))
+
+
+def test_each_row_once_per_epoch_and_the_shuffle_changes_per_epoch(packed_manifest, stored_rows):
+    stored = stored_rows(packed_manifest)
+    dataset = PackedDataset(packed_manifest, batch_size=8, seed=11)
+    first, second = epoch_keys(dataset), epoch_keys(dataset)
+    assert Counter(first) == Counter(list(stored)) == Counter(second)
+    assert first != second
+    assert epoch_keys(PackedDataset(packed_manifest, batch_size=8, seed=11)) == first
+    assert epoch_keys(PackedDataset(packed_manifest, batch_size=8, seed=12)) != first
+    in_order = epoch_keys(PackedDataset(packed_manifest, batch_size=8, shuffle=False))
+    assert Counter(in_order) == Counter(list(stored)) and in_order != first
+
+
+@pytest.mark.parametrize("world_size", [2, 3])
+def test_ranks_are_disjoint_and_cover_every_row_once_per_epoch(packed_manifest, stored_rows, world_size):
+    stored = stored_rows(packed_manifest)
+    ranks = [PackedDataset(packed_manifest, batch_size=4, seed=5, rank=r, world_size=world_size) for r in range(2)]
+    ranks += [
+        PackedDataset(packed_manifest, batch_size=4, seed=5, rank=r, world_size=world_size)
+        for r in range(2, world_size)
+    ]
+    for _epoch in range(2):
+        per_rank = [epoch_keys(dataset) for dataset in ranks]
+        assert Counter(key for keys in per_rank for key in keys) == Counter(list(stored))
+        assert max(map(len, per_rank)) - min(map(len, per_rank)) <= 1
+
+
+def test_drop_last_keeps_ranks_in_lock_step(packed_manifest, stored_rows):
+    ranks = [PackedDataset(packed_manifest, batch_size=7, rank=r, world_size=3, drop_last=True) for r in range(3)]
+    counts = [len(list(dataset)) for dataset in ranks]
+    total = len(stored_rows(packed_manifest))
+    assert counts == [len(ranks[0])] * 3 == [total // 3 // 7] * 3
+
+
+@pytest.mark.parametrize("stop_after", [1, 13, 26, 27])  # rank 1 has 26 batches per epoch
+def test_resume_gives_exactly_the_uninterrupted_batches(packed_manifest, stop_after):
+    def stream(dataset, count):
+        batches = dataset.batches()
+        return [np.asarray(next(batches)["input_ids"]).copy() for _ in range(count)]
+
+    settings = dict(batch_size=6, seed=2, rank=1, world_size=2)
+    reference = stream(PackedDataset(packed_manifest, **settings), 60)  # > 2 epochs of rank 1
+    interrupted = PackedDataset(packed_manifest, **settings)
+    head = stream(interrupted, stop_after)
+    state = json.loads(json.dumps(interrupted.state_dict()))  # a checkpoint survives JSON
+    resumed = PackedDataset(packed_manifest, **settings)
+    resumed.load_state_dict(state)
+    tail = stream(resumed, 60 - stop_after)
+    assert all((a == b).all() for a, b in zip(head + tail, reference, strict=True))
+
+
+def test_resume_refuses_other_settings(packed_manifest):
+    saved = PackedDataset(packed_manifest, batch_size=6, seed=2).state_dict()
+    with pytest.raises(ValueError, match="seed: saved 2, here 3"):
+        PackedDataset(packed_manifest, batch_size=6, seed=3).load_state_dict(saved)
+    with pytest.raises(ValueError, match="batch_size saved 6, here 5"):
+        PackedDataset(packed_manifest, batch_size=5, seed=2).load_state_dict(saved)
+
+
+def test_listed_splits_only(packed_manifest, stored_rows):
+    stored = stored_rows(packed_manifest)
+    dataset = PackedDataset(packed_manifest, ["split_1", "split_3"], batch_size=8)
+    keys = epoch_keys(dataset)
+    assert Counter(stored[key] for key in keys) == Counter(
+        name for name in stored.values() if name in ("split_1", "split_3")
+    )
+
+
+def test_memory_holds_one_window_of_row_groups(packed_manifest):
+    dataset = PackedDataset(packed_manifest, batch_size=4, window_groups=2)
+    loaded_rows = []
+    for _batch in dataset:
+        loaded_rows.append(len(dataset.stream._loaded[1]))
+    assert max(loaded_rows) <= 2 * 7  # two row groups of 7 rows, never the dataset (~300 rows)
+
+
+def test_missing_manifest_names_the_command(tmp_path):
+    with pytest.raises(ManifestNotFoundError, match=r"no manifest.json.*python pipelines/preprocess_to_parquet.py"):
+        PackedDataset(tmp_path / "nowhere", batch_size=2)
+
+
+def test_unknown_split_lists_the_available_ones(packed_manifest):
+    with pytest.raises(UnknownSplitError, match=r"unknown split\(s\) \['openhermes'\]; available: split_0, split_1"):
+        PackedDataset(packed_manifest, ["split_0", "openhermes"], batch_size=2)
+
+
+def test_no_split_with_sequences(tmp_path, packed_manifest):
+    manifest = json.loads(packed_manifest.read_text())
+    for split in manifest["splits"].values():
+        split["sequences"] = 0
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(EmptyManifestError, match="no split has sequences > 0 .*split_0=0"):
+        PackedDataset(tmp_path, batch_size=2)
+    with pytest.raises(EmptyManifestError, match=r"split\(s\) \['split_2'\] have no sequences"):
+        PackedDataset(tmp_path, ["split_2"], batch_size=2)
+
+
+def test_a_row_of_the_wrong_length_is_named(tmp_path, real_token_ids, packed_builder):
+    manifest = packed_builder(tmp_path, {"a": ("code", real_token_ids[:3])}, 32, rows_per_group=4, rows_per_shard=100)
+    data = json.loads(manifest.read_text())
+    data["max_seq_length"] = 30
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ShardFormatError, match=r"shard_0000.parquet row group \d column input_ids, row 0: 32 tokens"):
+        list(PackedDataset(manifest, batch_size=2))
