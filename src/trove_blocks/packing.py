@@ -85,6 +85,18 @@ class ConcatPacker:
         """The last, padded row (if any tokens are pending)."""
         return [self._take_row()] if self._filled else []
 
+    def pending(self) -> tuple[list[int], list[int]]:
+        """The row being filled: its tokens so far and their piece lengths (to save a resumable state)."""
+        return self._row[: self._filled].tolist(), list(self._lengths)
+
+    def restore(self, tokens: Sequence[int], lengths: Sequence[int]) -> None:
+        """Continue filling a row saved by :meth:`pending`."""
+        if len(tokens) != sum(lengths) or len(tokens) >= self.max_seq_length:
+            raise ValueError(f"not a pending row of {self.max_seq_length} tokens: {len(tokens)} tokens, {lengths}")
+        self._row = np.full(self.max_seq_length, self.pad_id, dtype=np.int32)
+        self._row[: len(tokens)] = tokens
+        self._filled, self._lengths = len(tokens), list(lengths)
+
     def _take_row(self) -> PackedRow:
         row = PackedRow(self._row, self._lengths)
         self._row = np.full(self.max_seq_length, self.pad_id, dtype=np.int32)
