@@ -60,3 +60,16 @@ def test_hub_id_offline_names_the_way_out(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HOME", str(tmp_path))
     with pytest.raises(TokenizerLoadError, match="HF_HUB_OFFLINE.*--tokenizer cl100k_base"):
         load_tokenizer("meta-llama/Llama-3.2-1B")
+
+
+def test_blocks_load_their_tokenizer_lazily_and_pickle_without_it():
+    import pickle
+
+    from trove_blocks.filters.token_length import TokenLengthFilter
+
+    block = TokenLengthFilter("cl100k_base", min_tokens=1)
+    assert block._tokenizer is None
+    assert block.tokenizer.token_to_id("<|endoftext|>") == 100257
+    copy = pickle.loads(pickle.dumps(block))  # a loaded Rust tokenizer cannot be pickled
+    assert copy._tokenizer is None and copy.tokenizer_spec == "cl100k_base"
+    assert copy.tokenizer.encode("hello").ids == block.tokenizer.encode("hello").ids

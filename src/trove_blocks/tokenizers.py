@@ -76,6 +76,25 @@ def load_tokenizer(spec: str):
     return tokenizer
 
 
+class UsesTokenizer:
+    """Mixin for blocks that tokenize: they set ``tokenizer_spec``; ``tokenizer`` loads it on first use (in the
+    worker) and pickling leaves it out, since Rust tokenizers do not pickle."""
+
+    tokenizer_spec: str
+    _tokenizer = None
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self.tokenizer_spec)
+        return self._tokenizer
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_tokenizer", None)
+        return state
+
+
 def _hub_tokenizer_file(repo_id: str) -> Path:
     from huggingface_hub import hf_hub_download
 

@@ -6,10 +6,10 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from trove_blocks.tokenizers import load_tokenizer
+from trove_blocks.tokenizers import UsesTokenizer
 
 
-class TokenLengthFilter(BaseFilter):
+class TokenLengthFilter(UsesTokenizer, BaseFilter):
     """Drop documents shorter than ``min_tokens`` tokens (reason ``fewer_than_<min_tokens>_tokens``).
 
     Kept documents get ``metadata["tokens"]`` (the ids, no special tokens) and ``metadata["total_tokens"]``;
@@ -33,18 +33,6 @@ class TokenLengthFilter(BaseFilter):
         super().__init__(exclusion_writer=exclusion_writer, batch_size=batch_size)
         self.tokenizer_spec = tokenizer
         self.min_tokens = min_tokens
-        self._tokenizer = None
-
-    @property
-    def tokenizer(self):
-        if self._tokenizer is None:
-            self._tokenizer = load_tokenizer(self.tokenizer_spec)
-        return self._tokenizer
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_tokenizer"] = None
-        return state
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return self.filter_batch([doc])[0]

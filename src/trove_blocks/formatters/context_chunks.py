@@ -7,10 +7,10 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from trove_blocks.finewiki.chunks import chunk_article, tail_tokens
-from trove_blocks.tokenizers import load_tokenizer
+from trove_blocks.tokenizers import UsesTokenizer
 
 
-class ContextChunker(PipelineStep):
+class ContextChunker(UsesTokenizer, PipelineStep):
     """Article -> windows of ``context_tokens`` + ``continuation_tokens`` (see :mod:`trove_blocks.finewiki.chunks`).
 
     The article's text is encoded again for the character offsets. When the article carries ``metadata["tokens"]``
@@ -43,18 +43,6 @@ class ContextChunker(PipelineStep):
         self.context_tokens = context_tokens
         self.continuation_tokens = continuation_tokens
         self.exclusion_writer = exclusion_writer
-        self._tokenizer = None
-
-    @property
-    def tokenizer(self):
-        if self._tokenizer is None:
-            self._tokenizer = load_tokenizer(self.tokenizer_spec)
-        return self._tokenizer
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_tokenizer"] = None
-        return state
 
     def _exclude(self, writer, doc: Document, reason: str, rank: int) -> None:
         self.stat_update("excluded", f"excluded_{reason}")
