@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="extracted/, excluded/, kept/ go here")
     parser.add_argument("--language", action="append", default=None, help="language(s) to keep (default: en)")
     parser.add_argument("--min-doc-words", type=int, default=50, help="Gopher: drop pages with fewer words")
-    add_executor_arguments(parser, logging_dir=str(DEFAULT_OUTPUT / "logs"))
+    add_executor_arguments(parser, logging_dir="{output}/logs")
     return parser
 
 

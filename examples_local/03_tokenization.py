@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tokenizer", default="cl100k_base", help="cl100k_base (bundled), a tokenizer.json, a folder or a hub id"
     )
-    add_executor_arguments(parser, logging_dir=str(DEFAULT_OUTPUT / "logs"))
+    add_executor_arguments(parser, logging_dir="{output}/logs")
     return parser
 
 

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="partial/, merged/ and report.png are written here"
     )
-    add_executor_arguments(parser, logging_dir=str(DEFAULT_OUTPUT / "logs"), tasks=4)
+    add_executor_arguments(parser, logging_dir="{output}/logs", tasks=4)
     return parser
 
 

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="signatures/, duplicates/, kept/, excluded/"
     )
-    add_executor_arguments(parser, logging_dir=str(DEFAULT_OUTPUT / "logs"), tasks=2)
+    add_executor_arguments(parser, logging_dir="{output}/logs", tasks=2)
     return parser
 
 

@@ -117,7 +117,7 @@ def build_parser(output: Path = DEFAULT_OUTPUT) -> argparse.ArgumentParser:
     )
     parser.add_argument("--input", type=Path, default=DEFAULT_INPUT, help="folder of JSONL files ({text, id, ...})")
     parser.add_argument("--output", type=Path, default=output, help="work/, kept/ and removed/ are written here")
-    add_executor_arguments(parser, logging_dir=str(output / "logs"), tasks=4, executor="slurm")
+    add_executor_arguments(parser, logging_dir="{output}/logs", tasks=4, executor="slurm")
     return parser
 
 

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RANK",
         help="demo of a task killed mid-run: rank RANK of stage 1 SIGKILLs itself once (default: off)",
     )
-    add_executor_arguments(parser, logging_dir=str(DEFAULT_OUTPUT / "logs"), tasks=4, executor="slurm")
+    add_executor_arguments(parser, logging_dir="{output}/logs", tasks=4, executor="slurm")
     return parser
 
 

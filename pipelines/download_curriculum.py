@@ -15,7 +15,6 @@ from local files in its original format instead of the hub (runs offline).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shutil
 from pathlib import Path
 
@@ -24,8 +23,6 @@ from trove_blocks.curriculum.download import RawCurriculumWriter, dataset_paths,
 from trove_blocks.curriculum.registry import DEFAULT_REGISTRY, RegistryError, load_registry, parse_source_overrides
 from trove_blocks.readers.curriculum import CurriculumSourceReader
 from trove_blocks.taggers.curriculum import CurriculumTagger
-
-LOGGING_DIR_DEFAULT = "<output>/_logs"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--status-only", action="store_true", help="print what is present per category and exit")
     parser.add_argument("--dry-run", action="store_true", help="print the download plan and exit")
     parser.add_argument("--force", action="store_true", help="download again what is already present")
-    add_executor_arguments(parser, logging_dir=LOGGING_DIR_DEFAULT)
+    add_executor_arguments(parser, logging_dir="{output}/_logs")
     return parser
 
 
@@ -83,9 +80,6 @@ def print_status(registry, selected, output: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, settings = parse_settings(parser, argv)
-    if args.logging_dir == LOGGING_DIR_DEFAULT:
-        args.logging_dir = str(args.output / "_logs")
-        settings = dataclasses.replace(settings, logging_dir=args.logging_dir)
     try:
         registry = load_registry(args.registry)
         overrides = parse_source_overrides(args.source, registry)

@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the documents to this SQLite file, table documents (default: off)%(default).0s",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="feast/ and documents/ are written here")
-    add_executor_arguments(parser, logging_dir=str(DEFAULT_OUTPUT / "logs"))
+    add_executor_arguments(parser, logging_dir="{output}/logs")
     return parser
 
 

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("data/finewiki"), help="local copy (hub layout kept)")
     parser.add_argument("--status", action="store_true", help="list local files and their rows, then exit (offline)")
     parser.add_argument("--dry-run", action="store_true", help="print what would be fetched, then exit")
-    add_executor_arguments(parser, logging_dir="data/finewiki/logs")
+    add_executor_arguments(parser, logging_dir="{output}/logs")
     args, settings = parse_settings(parser, argv)
     if args.status:
         print(f"{REPO_ID} {pattern(args.lang)} in {args.output}:")

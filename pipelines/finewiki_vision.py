@@ -81,7 +81,7 @@ def build_parser(output: Path = Path("data/finewiki_vision")) -> argparse.Argume
     parser.add_argument("--seed", type=int, default=42, help="split seed")
     parser.add_argument("--sheet-samples", type=int, default=3, help="samples on the contact sheet")
     parser.add_argument("--limit", type=int, default=-1, help="articles read per task (-1: all), for trial runs")
-    add_executor_arguments(parser, logging_dir=str(output / "logs"))
+    add_executor_arguments(parser, logging_dir="{output}/logs")
     return parser
 
 
@@ -152,10 +152,7 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    # the logs go under --output unless --logging-dir says otherwise: read --output first for that default
-    early = argparse.ArgumentParser(add_help=False)
-    early.add_argument("--output", type=Path, default=Path("data/finewiki_vision"))
-    parser = build_parser(early.parse_known_args(argv)[0].output)
+    parser = build_parser()
     args, settings = parse_settings(parser, argv)
     check_args(parser, args)
     report = run_stages(settings, build_stages(args), run_settings=script_settings(args), job_name="finewiki_vision")

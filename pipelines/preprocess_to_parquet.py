@@ -16,7 +16,6 @@ with their reason and file:line into <output>/_excluded/.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -35,7 +34,7 @@ from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer
 from trove_blocks.writers.packed_parquet import GB, PackedManifestWriter, PackedParquetWriter
 
 DEFAULT_TOKENIZER = "meta-llama/Llama-3.2-1B"
-LOGGING_DIR_DEFAULT = "<output>/_logs"
+
 EXCLUDED_DIR = "_excluded"
 
 
@@ -74,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip splits whose shards exist and verify (made with the same tokenizer/length/packing)",
     )
     redo.add_argument("--force", action="store_true", help="re-process every file, even ranks that completed")
-    add_executor_arguments(parser, logging_dir=LOGGING_DIR_DEFAULT)
+    add_executor_arguments(parser, logging_dir="{output}/_logs")
     return parser
 
 
@@ -127,9 +126,6 @@ def splits_to_skip(output: Path, splits: dict[str, Path], row_settings: dict) ->
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, settings = parse_settings(parser, argv)
-    if args.logging_dir == LOGGING_DIR_DEFAULT:
-        args.logging_dir = str(args.output / "_logs")
-        settings = dataclasses.replace(settings, logging_dir=args.logging_dir)
     if args.max_seq_length < 2:
         parser.error(f"--max-seq-length must be >= 2, got {args.max_seq_length}")
     if args.shard_size <= 0:

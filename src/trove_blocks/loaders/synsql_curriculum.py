@@ -103,28 +103,7 @@ class ProcessedPhaseBatches(BatchSource):
             epoch, next_record = epoch + 1, 0
 
 
-def processed_phase_loaders(
-    data_dir: str | os.PathLike,
-    *,
-    tokenizer: str,
-    max_seq_length: int,
-    batch_size: int,
-    split: str = "train",
-    rank: int = 0,
-    world_size: int = 1,
-) -> Callable[[Phase], BatchSource]:
-    """A loader factory for :class:`CurriculumLoader`: phase ``p`` trains on the records of ``p.difficulty``."""
-
-    def make(phase: Phase) -> BatchSource:
-        return ProcessedPhaseBatches(
-            data_dir,
-            phase.difficulty,
-            tokenizer=tokenizer,
-            max_seq_length=max_seq_length,
-            batch_size=batch_size,
-            split=split,
-            rank=rank,
-            world_size=world_size,
-        )
-
-    return make
+def processed_phase_loaders(data_dir: str | os.PathLike, **settings: Any) -> Callable[[Phase], BatchSource]:
+    """A loader factory for :class:`CurriculumLoader`: phase ``p`` trains on the records of ``p.difficulty``;
+    ``settings`` are :class:`ProcessedPhaseBatches`' keyword arguments (tokenizer, max_seq_length, ...)."""
+    return lambda phase: ProcessedPhaseBatches(data_dir, phase.difficulty, **settings)
