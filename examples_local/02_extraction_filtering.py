@@ -109,7 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--warc", type=Path, default=DATA / "warc", help="folder of WARC files (*.warc, *.warc.gz)")
     parser.add_argument(
-        "--html", type=Path, default=DATA / "html", help="folder of *.html pages (+ evaldata_subset.json gold)"
+        "--html",
+        type=Path,
+        default=DATA / "third_party" / "html",
+        help="folder of *.html pages (+ evaldata_subset.json gold)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="extracted/, excluded/, kept/ go here")
     parser.add_argument("--language", action="append", default=None, help="language(s) to keep (default: en)")

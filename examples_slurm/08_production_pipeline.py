@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument("--warc", type=Path, default=DATA / "warc", help="folder of WARC files")
-    parser.add_argument("--html", type=Path, default=DATA / "html", help="folder of *.html pages")
+    parser.add_argument("--html", type=Path, default=DATA / "third_party" / "html", help="folder of *.html pages")
     parser.add_argument(
         "--text", type=Path, default=DATA / "real_text", help="curated JSONL text ({text, id}) joining at dedup"
     )

@@ -5,7 +5,7 @@ import pytest
 
 from trove_blocks.extraction_eval import SegmentScore, score_extraction
 
-GOLD = Path(__file__).resolve().parents[1] / "examples_local" / "data" / "html" / "evaldata_subset.json"
+GOLD = Path(__file__).resolve().parents[1] / "examples_local" / "data" / "third_party" / "html" / "evaldata_subset.json"
 
 
 def test_counts_found_and_missing_segments():

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from trove_blocks.readers.html import HtmlFileReader
 
-PAGES = Path(__file__).resolve().parents[2] / "examples_local" / "data" / "html"
+PAGES = Path(__file__).resolve().parents[2] / "examples_local" / "data" / "third_party" / "html"
 
 
 def test_reads_each_page_as_one_document_with_its_url(tmp_path):
