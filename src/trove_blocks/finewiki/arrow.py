@@ -14,10 +14,11 @@ from trove_blocks.finewiki.samples import iter_jsonl
 from trove_blocks.io import atomic_output
 
 
-def jsonl_arrow_schema(modes: tuple[str, ...]):
+def sample_fields() -> list:
+    """The Arrow fields of a sample record without its images (shared by the Arrow files and the Parquet layout)."""
     import pyarrow as pa
 
-    fields = [
+    return [
         pa.field("id", pa.string()),
         pa.field("article_id", pa.string()),
         pa.field("title", pa.string()),
@@ -28,8 +29,13 @@ def jsonl_arrow_schema(modes: tuple[str, ...]):
         pa.field("characters", pa.int32()),
         pa.field("text_tokens", pa.int32()),
     ]
-    fields += [pa.field(f"image_{mode}", pa.string()) for mode in modes]
-    return pa.schema(fields)
+
+
+def jsonl_arrow_schema(modes: tuple[str, ...]):
+    """Sample records of the files layout: ``image_<mode>`` holds the page's relative path."""
+    import pyarrow as pa
+
+    return pa.schema(sample_fields() + [pa.field(f"image_{mode}", pa.string()) for mode in modes])
 
 
 def convert_to_arrow(source: str | Path, target: str | Path, modes: tuple[str, ...], batch_rows: int = 1024) -> int:

@@ -12,6 +12,7 @@ from datatrove.data import Document
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.pipeline.writers.parquet import ParquetWriter
 
+from trove_blocks.finewiki.arrow import sample_fields
 from trove_blocks.finewiki.paths import check_name, image_relpath, inside
 from trove_blocks.finewiki.records import sample_record
 from trove_blocks.io import atomic_output
@@ -59,17 +60,7 @@ def sample_parquet_schema(modes: tuple[str, ...]):
     ``font_size_<mode>`` / ``overflow_<mode>`` / ``png_bytes_<mode>`` per mode."""
     import pyarrow as pa
 
-    fields = [
-        pa.field("id", pa.string()),
-        pa.field("article_id", pa.string()),
-        pa.field("title", pa.string()),
-        pa.field("chunk_index", pa.int32()),
-        pa.field("context_text", pa.string()),
-        pa.field("context_tokens", pa.list_(pa.int32())),
-        pa.field("continuation_tokens", pa.list_(pa.int32())),
-        pa.field("characters", pa.int32()),
-        pa.field("text_tokens", pa.int32()),
-    ]
+    fields = sample_fields()
     for mode in modes:
         fields += [
             pa.field(f"image_{mode}", pa.binary()),
