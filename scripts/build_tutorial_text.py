@@ -2,8 +2,9 @@
 
 The tutorials need real text of mixed lengths: Wikipedia paragraphs (WikiText-2, FineWiki), math word problems
 with worked answers (GSM8K), chat transcripts (ShareGPT), and one-line questions (Natural Questions, TriviaQA,
-SynSQL, Spider), dealt round-robin into 4 shards so that up to 4 tasks have a file each. Each line is {"text", "id", "source", "licence"}; sources and licences are in
-examples_local/data/README.md. Usage: python scripts/build_tutorial_text.py [--real ../shared/data/real]
+SynSQL, Spider), dealt round-robin into 4 shards so that up to 4 tasks have a file each. Each line is
+{"text", "id", "source", "licence"}; sources and licences are in examples_local/data/README.md.
+Usage: python scripts/build_tutorial_text.py [--real ../shared/data/real]
 """
 
 import argparse
@@ -61,9 +62,13 @@ def records(real: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     here = Path(__file__).resolve().parent.parent
-    parser.add_argument("--real", type=Path, default=here.parent / "shared" / "data" / "real")
-    parser.add_argument("--output", type=Path, default=here / "examples_local" / "data" / "real_text")
-    parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument(
+        "--real", type=Path, default=here.parent / "shared" / "data" / "real", help="folder of the real data slices"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=here / "examples_local" / "data" / "real_text", help="folder of the shards"
+    )
+    parser.add_argument("--shards", type=int, default=4, help="number of JSONL files")
     args = parser.parse_args()
     rows = list(records(args.real))
     args.output.mkdir(parents=True, exist_ok=True)
