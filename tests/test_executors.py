@@ -174,6 +174,7 @@ def test_local_two_stages_run_in_order(two_stage, tmp_path):
     assert len(read_ids(tmp_path / "out" / "made")) == 15
     assert read_ids(tmp_path / "out" / "counted") == read_ids(tmp_path / "out" / "made")
     assert "local run: ok" in done.stdout
+    assert "3/3 tasks done in" in done.stderr and "ETA" in done.stderr  # progress of a local stage
 
 
 def test_local_failed_rank_is_named_with_its_log(two_stage, tmp_path):

@@ -482,7 +482,7 @@ def _run_in_order(settings, stages, stage_dirs, started, make_executor) -> RunRe
 
 def _run_local(settings, stages, stage_dirs, started) -> RunReport:
     def make_executor(stage, stage_dir, tasks):
-        return LocalPipelineExecutor(
+        return ProgressLocalPipelineExecutor(
             pipeline=stage.pipeline,
             tasks=tasks,
             workers=settings.workers if settings.workers != -1 else tasks,
@@ -567,6 +567,42 @@ def check_job_environment(venv_activate: str | None) -> None:
             f"--venv-path {venv_activate}: the jobs' python cannot import trove_blocks ({last}); "
             "install it there: pip install -e ."
         )
+
+
+class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
+    """LocalPipelineExecutor that logs after every finished task how many are done, the time so far and an ETA.
+
+    The ETA is the mean wall time per finished task of this run times the tasks left, which holds with any
+    number of workers. Ranks completed by an earlier run are not counted.
+    """
+
+    def run(self):
+        ranks = range(self.local_rank_offset, self.local_rank_offset + self.local_tasks)
+        self._progress_start = (time.time(), self.local_tasks - len(self.get_incomplete_ranks(ranks)))
+        self._finished_here = 0  # the one-worker path runs ranks in this process, without datatrove's counter
+        return super().run()
+
+    def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
+        try:
+            return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+        finally:
+            started, skipped = self._progress_start
+            self._finished_here += 1
+            done = completed.value - skipped if completed is not None else self._finished_here
+            todo = self.local_tasks - skipped
+            elapsed = time.time() - started
+            eta = elapsed / done * (todo - done) if done else float("nan")
+            logger.info(
+                f"{self.logging_dir.path}: {done}/{todo} tasks done in {_duration(elapsed)}, ETA {_duration(eta)}"
+            )
+
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds:  # nan
+        return "?"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
 
 
 class TrackedSlurmPipelineExecutor(SlurmPipelineExecutor):
