@@ -8,10 +8,11 @@ Writes to --output-dir:
   train/<rank>.jsonl, val/<rank>.jsonl   processed records (question, schema, sql, db_id, difficulty,
                                          sql_complexity, question_style, external_knowledge[, cot], id)
   stats.json                             totals, val ratio, difficulty distribution per split, exclusions by reason
-  excluded/<stage>/<rank>.jsonl          every dropped record with its filter_reason
-  _work/                                 intermediate files (schemas, candidates, keys, plan, tallies)
+  excluded/<group>/<rank>.jsonl          every dropped record with its filter_reason
+  _work/                                 intermediate files (schemas, processed lines, keys, plan, tallies)
 
-Stages: schemas (1 task) -> validate (N) -> plan (1) -> write (N) -> stats (1).
+Stages: schemas (1 task) -> process (N: parse, check, serialise each record once) -> plan (1: exact cutoffs
+from the keys) -> write (N: copy each line's bytes to train/val by its keys) -> stats (1).
 
     python pipelines/prepare_synsql.py --synsql-dir data/synsql --output-dir data/processed
     python pipelines/prepare_synsql.py --subset-size 100000 --val-ratio 0.1 --tasks 8 --check-sql
@@ -23,27 +24,17 @@ import argparse
 import json
 from pathlib import Path
 
-from trove_blocks import Stage, UsageError, add_executor_arguments, finish, run_stages, script_settings
-from trove_blocks.executors import settings_from_args
-from trove_blocks.filters.split_subset import SubsetSplitFilter
+from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
 from trove_blocks.filters.sql_execution import SqlExecutionFilter
 from trove_blocks.filters.synsql_validation import SynsqlRecordFilter
 from trove_blocks.readers.json_array import JsonArrayReader
 from trove_blocks.synsql.records import parse_difficulty_overrides
 from trove_blocks.synsql.schema import SCHEMA_FORMATS
-from trove_blocks.taggers.synsql import DifficultyTagger, SchemaMerger
-from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter, id_and_reason
+from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter
 from trove_blocks.writers.schema_table import SchemaTableWriter
-from trove_blocks.writers.selection import (
-    PLAN_FILE,
-    CandidateWriter,
-    SelectionPlanner,
-    candidate_adapter,
-    processed_output,
-)
+from trove_blocks.writers.selection import ProcessedLineWriter, SelectionPlanner, SelectionRouter
 from trove_blocks.writers.synsql_stats import SynsqlStatsWriter
 
-LOGGING_DIR_DEFAULT = "<output-dir>/logs"
 DATA_FILES = ("data.json", "data.jsonl")
 HINT = "pass --synsql-dir /path/to/synsql (the folder with data.json, tables.json and databases/)"
 
@@ -78,18 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the mapping Simple=Simple, Moderate=Medium, Complex=Complex, Highly Complex=Complex "
         "(repeatable)",
     )
-    add_executor_arguments(parser, logging_dir=LOGGING_DIR_DEFAULT)
+    add_executor_arguments(parser, logging_dir="{output_dir}/logs")
     return parser
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None):
-    args = parser.parse_args(argv)
-    if args.logging_dir == LOGGING_DIR_DEFAULT:
-        args.logging_dir = str(args.output_dir / "logs")
+    args, settings = parse_settings(parser, argv)
     try:
-        settings = settings_from_args(args)
         args.difficulty = parse_difficulty_overrides(args.difficulty_map)
-    except (UsageError, ValueError) as error:
+    except ValueError as error:
         parser.error(str(error))
     if args.subset_size < 0:
         parser.error(f"--subset-size must be >= 0, got {args.subset_size}")
@@ -113,33 +101,18 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
     databases = args.synsql_dir / "databases"
     schema_table = str(work / "schemas" / "schemas.jsonl")
 
-    def exclusions(group: str, **kwargs) -> AtomicJsonlWriter:
+    def exclusions(group: str) -> AtomicJsonlWriter:
         return AtomicJsonlWriter(
-            str(out / "excluded" / group),
-            tally_keys=("filter_reason",),
-            tally_folder=str(work / "counts" / group),
-            **kwargs,
+            str(out / "excluded" / group), tally_keys=("filter_reason",), tally_folder=str(work / "counts" / group)
         )
 
-    validate = [
+    process = [
         JsonArrayReader(str(args.synsql_dir), glob_pattern=args.data_file, text_key="question"),
         SynsqlRecordFilter(schema_table, args.difficulty, args.include_cot, exclusion_writer=exclusions("invalid")),
     ]
     if args.check_sql:
-        validate.append(SqlExecutionFilter(str(databases), args.sql_timeout, exclusion_writer=exclusions("sql_failed")))
-    validate += [DifficultyTagger(args.difficulty), CandidateWriter(str(work), args.seed, args.include_cot)]
-    write = [
-        JsonArrayReader(str(work / "candidates"), glob_pattern="*.jsonl", adapter=candidate_adapter),
-        SubsetSplitFilter(str(work / PLAN_FILE), exclusion_writer=exclusions("not_in_subset", adapter=id_and_reason)),
-        SchemaMerger(schema_table, db_id_path=("record", "db_id")),
-        AtomicJsonlWriter(
-            str(out),
-            output_filename="${split}/${rank}.jsonl",
-            adapter=processed_output,
-            tally_keys=("split", "difficulty"),
-            tally_folder=str(work / "counts" / "written"),
-        ),
-    ]
+        process.append(SqlExecutionFilter(str(databases), args.sql_timeout, exclusion_writer=exclusions("sql_failed")))
+    process.append(ProcessedLineWriter(str(work), schema_table, args.seed, args.difficulty, args.include_cot))
     record = {
         "subset_size": args.subset_size,
         "seed": args.seed,
@@ -163,10 +136,10 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
             outputs=[work / "schemas"],
         ),
         Stage(
-            "validate",
-            validate,
+            "process",
+            process,
             outputs=[
-                work / "candidates",
+                work / "lines",
                 work / "keys",
                 out / "excluded" / "invalid",
                 out / "excluded" / "sql_failed",
@@ -179,7 +152,7 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
         ),
         Stage(
             "write",
-            write,
+            [SelectionRouter(str(work), str(out))],
             outputs=[
                 out / "train",
                 out / "val",

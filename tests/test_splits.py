@@ -74,3 +74,14 @@ def test_special_cutoffs():
     assert not NONE.admits(0, "x") and ALL.admits(2**63 - 1, "x")
     assert Cutoff.from_json(Cutoff(4, "q").to_json()) == Cutoff(4, "q")
     assert 0 <= subset_key("x", 1) < 2**63 and subset_key("x", 1) != split_key("x", 1)
+
+
+def test_selection_keys_equal_the_key_functions_and_survive_pickling():
+    import pickle
+
+    from trove_blocks.splits import SelectionKeys, split_key, subset_key
+
+    keys = pickle.loads(pickle.dumps(SelectionKeys(11)))
+    for record_id in ("a", "data.json/123", "é/ü", ""):
+        assert keys(record_id) == (subset_key(record_id, 11), split_key(record_id, 11))
+    assert SelectionKeys(12)("a") != keys("a")

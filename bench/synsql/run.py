@@ -2,8 +2,9 @@
 
 Generates a SynSQL-shaped data.json of --size-mb (the 27 real SynSQL records repeated with numbered questions,
 spread over the 33 sample databases; tables.json from the repo sample), then runs each contender in its own
-subprocess and prints records/s and peak RSS (ru_maxrss of the contender and every process it waited for, i.e.
-the largest single process: one task for the pipeline):
+subprocess and prints records/s (wall clock, and per CPU-second: the machine may be shared) and peak RSS
+(ru_maxrss of the contender and every process it waited for, i.e. the largest single process: one task for the
+pipeline):
 
   parse-only floor   the streaming scanner + orjson decode of every record, nothing else
   seed baseline      json.load of the whole file + dict lookup of schemas + json.dump of train/val
@@ -148,6 +149,7 @@ def measure(name: str, folder: Path, out: Path) -> dict:
         raise SystemExit(f"{name} failed with exit code {process.returncode}")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # the contender and every process it waited for
     return result
 
 
@@ -173,11 +175,17 @@ def main() -> int:
         results = {name: measure(name, data, work / "out" / name.replace(" ", "_")) for name in CONTENDERS}
         floor = results["parse-only floor"]["records"] / results["parse-only floor"]["seconds"]
         one = results["pipeline 1 task"]["records"] / results["pipeline 1 task"]["seconds"]
-        print(f"{'contender':<18} {'records':>9} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}")
+        print(
+            f"{'contender':<18} {'records':>9} {'seconds':>8} {'records/s':>10} {'CPU s':>7} {'rec/CPU-s':>10} "
+            f"{'peak RSS MB':>12}"
+        )
         for name, result in results.items():
             rate = result["records"] / result["seconds"]
             row = f"{name:<18} {result['records']:>9} {result['seconds']:>8.2f} {rate:>10.0f}"
-            print(f"{row} {result['peak_rss_mb']:>12.0f}")
+            cpu = f"{result['cpu_seconds']:>7.2f} {result['records'] / result['cpu_seconds']:>10.0f}"
+            if name == "pipeline 2 tasks":  # its workers are children of the executor's forkserver: not counted
+                cpu = f"{'-':>7} {'-':>10}"
+            print(f"{row} {cpu} {result['peak_rss_mb']:>12.0f}")
         two = results["pipeline 2 tasks"]["records"] / results["pipeline 2 tasks"]["seconds"]
         task_rss = max(results[name]["peak_rss_mb"] for name in ("pipeline 1 task", "pipeline 2 tasks"))
         print(

@@ -139,7 +139,7 @@ def test_killed_run_rerun_gives_the_same_output(script, synsql_dir, tmp_path):
         command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 60
-    while not list((out / "logs" / "validate" / "completions").glob("*")) and time.monotonic() < deadline:
+    while not list((out / "logs" / "process" / "completions").glob("*")) and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()

@@ -6,7 +6,6 @@ from trove_blocks.synsql.records import (
     DEFAULT_DIFFICULTY,
     PROCESSED_FIELDS,
     invalid_reason,
-    ordered_output,
     parse_difficulty_overrides,
     processed_record,
 )
@@ -18,11 +17,11 @@ DBS = {r["db_id"] for r in REAL}
 def test_real_records_are_valid_and_map_to_the_seed_format():
     for record in REAL:
         assert invalid_reason(record, DBS, DEFAULT_DIFFICULTY) is None
-        out = ordered_output(processed_record(record, "Complex"), schema="t(a)")
-        assert tuple(out) == PROCESSED_FIELDS
+        out = processed_record(record, "t(a)", "Complex")
+        assert tuple(out) == PROCESSED_FIELDS and out["schema"] == "t(a)"
         assert out["sql_complexity"] == record["sql_complexity"] and out["question"] == record["question"]
         assert "cot" not in out
-    assert processed_record(REAL[0], "Complex", include_cot=True)["cot"] == REAL[0]["cot"]
+    assert processed_record(REAL[0], "t(a)", "Complex", include_cot=True)["cot"] == REAL[0]["cot"]
 
 
 @pytest.mark.parametrize(

@@ -23,3 +23,11 @@ def test_real_synsql_sql_keeps_its_literals():
         assert "\n" not in out or "--" in out
         for literal in __import__("re").findall(r"'[^']*'", record["sql"]):
             assert literal in out
+
+
+def test_single_dash_and_slash_and_unclosed_spans():
+    assert normalize_sql("SELECT a  -  b  /  c\n FROM t") == "SELECT a - b / c FROM t"
+    assert normalize_sql('SELECT "a""  b"   ,  [x  y') == 'SELECT "a""  b" , [x  y'
+    assert normalize_sql("SELECT 'open   literal") == "SELECT 'open   literal"
+    assert normalize_sql("SELECT 1  /* open   comment") == "SELECT 1 /* open   comment"
+    assert normalize_sql("SELECT 1 --   last  \n") == "SELECT 1 --   last"

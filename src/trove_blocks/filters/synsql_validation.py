@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections import Counter
 from collections.abc import Mapping
 
-from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 from datatrove.pipeline.writers.disk_base import DiskWriter
+from datatrove.utils.typeshelper import StatHints
 
 from trove_blocks.synsql.records import DEFAULT_DIFFICULTY, invalid_reason
 from trove_blocks.taggers.synsql import load_schema_table, synsql_fields
@@ -46,3 +50,33 @@ class SynsqlRecordFilter(BaseFilter):
             return False, "not_an_object"
         reason = invalid_reason(synsql_fields(document), self._db_ids, self.difficulty_map, self.require_cot)
         return (False, reason) if reason else True
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        """BaseFilter's run with the same counters (total, forwarded, dropped, dropped_<reason>), summed locally.
+
+        Records of SynSQL are checked in ~2 µs; BaseFilter's ~5 counter and timer updates per document cost more.
+        """
+        counts: Counter = Counter()
+        seconds = 0.0
+        clock = time.perf_counter
+        try:
+            with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:
+                for document in data:
+                    started = clock()
+                    kept, reason = get_filter_result(self.filter(document))
+                    seconds += clock() - started
+                    if kept:
+                        counts[StatHints.forwarded] += 1
+                        yield document
+                        continue
+                    counts[StatHints.dropped] += 1
+                    if reason:
+                        counts[f"dropped_{reason}"] += 1
+                        document.metadata["filter_reason"] = reason
+                    if writer:
+                        writer.write(document, rank)
+        finally:
+            self.stat_update(StatHints.total, value=sum(counts[k] for k in (StatHints.forwarded, StatHints.dropped)))
+            for label, count in counts.items():
+                self.stat_update(label, value=count, unit="task")
+            self.track_time(unit="task").update(seconds)

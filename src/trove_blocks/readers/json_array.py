@@ -19,6 +19,7 @@ and byte offset.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from datatrove.data import Document, DocumentsPipeline
@@ -87,16 +88,14 @@ class JsonArrayReader(BaseDiskReader):
         shown_path = self.data_folder.resolve_paths(filepath)
         with self.data_folder.open(filepath, "rb") as handle:
             for record in iter_records(handle, shown_path, start, end, size):
-                with self.track_time():
-                    document = self.get_document_from_dict(record.decode(shown_path), filepath, record.offset)
-                self.stat_update("documents")
-                yield document
+                yield self.get_document_from_dict(record.decode(shown_path), filepath, record.offset)
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         size = self.data_folder.size(filepath)
         yield from self.read_range(filepath, 0, size, size)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        """Counters (documents, characters of text, time) are summed locally and reported once per range."""
         if data:
             yield from data
         files = sorted(self.data_folder.list_files(recursive=self.recursive, glob_pattern=self.glob_pattern))
@@ -104,11 +103,27 @@ class JsonArrayReader(BaseDiskReader):
             raise FileNotFoundError(f"no input files in {self.data_folder.path} (glob {self.glob_pattern!r})")
         sizes = [self.data_folder.size(path) for path in files]
         read = 0
+        clock = time.perf_counter
         for index, start, end in byte_range_shard(sizes, rank, world_size):
-            self.stat_update("input_ranges")
-            for document in self.read_range(files[index], start, end, sizes[index]):
-                if self.limit != -1 and read >= self.limit:
-                    return
-                read += 1
-                self.update_doc_stats(document)
-                yield document
+            if self.limit != -1 and read >= self.limit:
+                return
+            documents = characters = 0
+            seconds = 0.0
+            stream = self.read_range(files[index], start, end, sizes[index])
+            try:
+                while self.limit == -1 or read < self.limit:
+                    started = clock()
+                    document = next(stream, None)
+                    seconds += clock() - started
+                    if document is None:
+                        break
+                    read += 1
+                    documents += 1
+                    characters += len(document.text)
+                    yield document
+            finally:
+                stream.close()
+                self.stat_update("input_ranges")
+                self.stat_update("documents", value=documents, unit="range")
+                self.stat_update("doc_len", value=characters, unit="range")
+                self.track_time(unit="range").update(seconds)

@@ -5,7 +5,6 @@ from trove_blocks.synsql.json_stream import BoundaryMismatchError, JsonStreamErr
 from trove_blocks.synsql.records import (
     DEFAULT_DIFFICULTY,
     invalid_reason,
-    ordered_output,
     parse_difficulty_overrides,
     processed_record,
 )
@@ -28,7 +27,6 @@ __all__ = [
     "iter_table_entries",
     "normalize_sql",
     "open_read_only",
-    "ordered_output",
     "parse_difficulty_overrides",
     "processed_record",
     "render_schema",

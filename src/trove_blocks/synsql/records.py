@@ -16,6 +16,7 @@ DEFAULT_DIFFICULTY = {"Simple": "Simple", "Moderate": "Medium", "Complex": "Comp
 
 REQUIRED_TEXT_FIELDS = ("question", "sql", "db_id", "sql_complexity")
 OPTIONAL_TEXT_FIELDS = ("question_style", "external_knowledge")
+OPTIONAL_FIELDS = (*OPTIONAL_TEXT_FIELDS, "cot")
 PROCESSED_FIELDS = (
     "question",
     "schema",
@@ -43,15 +44,16 @@ def invalid_reason(
     record: Mapping, known_db_ids: Container[str], difficulty_map: Mapping[str, str], require_cot: bool = False
 ) -> str | None:
     """Why ``record`` cannot be used (a short reason such as ``missing_sql``), or None when it is valid."""
+    get = record.get
     for field in REQUIRED_TEXT_FIELDS:
-        if field not in record or record[field] is None:
-            return f"missing_{field}"
-        if not isinstance(record[field], str):
-            return f"wrong_type_{field}"
-        if not record[field].strip():
+        value = get(field)
+        if not isinstance(value, str):
+            return f"missing_{field}" if value is None else f"wrong_type_{field}"
+        if not value or value.isspace():  # what strip() would leave empty
             return f"empty_{field}"
-    for field in (*OPTIONAL_TEXT_FIELDS, "cot"):
-        if record.get(field) is not None and not isinstance(record[field], str):
+    for field in OPTIONAL_FIELDS:
+        value = get(field)
+        if value is not None and not isinstance(value, str):
             return f"wrong_type_{field}"
     if require_cot and not record.get("cot"):
         return "missing_cot"
@@ -62,10 +64,11 @@ def invalid_reason(
     return None
 
 
-def processed_record(record: Mapping, difficulty: str, include_cot: bool = False) -> dict:
-    """The processed record of a valid raw ``record`` (without ``schema``, which is merged in later)."""
+def processed_record(record: Mapping, schema: str, difficulty: str, include_cot: bool = False) -> dict:
+    """The processed record of a valid raw ``record``, fields in :data:`PROCESSED_FIELDS` order (then ``cot``)."""
     processed = {
         "question": record["question"],
+        "schema": schema,
         "sql": normalize_sql(record["sql"]),
         "db_id": record["db_id"],
         "difficulty": difficulty,
@@ -76,11 +79,3 @@ def processed_record(record: Mapping, difficulty: str, include_cot: bool = False
     if include_cot:
         processed["cot"] = record.get("cot") or ""
     return processed
-
-
-def ordered_output(processed: Mapping, schema: str) -> dict:
-    """The final record, fields in :data:`PROCESSED_FIELDS` order (then ``cot`` when present)."""
-    out = {field: schema if field == "schema" else processed[field] for field in PROCESSED_FIELDS}
-    if "cot" in processed:
-        out["cot"] = processed["cot"]
-    return out
