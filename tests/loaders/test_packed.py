@@ -151,3 +151,47 @@ def test_a_row_of_the_wrong_length_is_named(tmp_path, real_token_ids, packed_bui
     manifest.write_text(json.dumps(data))
     with pytest.raises(ShardFormatError, match=r"shard_0000.parquet row group \d column input_ids, row 0: 32 tokens"):
         list(PackedDataset(manifest, batch_size=2))
+
+
+def test_a_window_read_in_one_scan_keeps_every_group_apart(packed_manifest):
+    """Row groups of several shards, asked for in a shuffled order, come back each with its own rows."""
+    import pyarrow.parquet as pq
+
+    from trove_blocks.loaders.packed import open_manifest, packed_rows, read_row_group_tables
+
+    source = open_manifest(packed_manifest)
+    groups = [source.row_groups[index] for index in np.random.default_rng(0).permutation(len(source.row_groups))[:6]]
+    assert len({group.shard for group in groups}) > 1
+    for group, table in zip(groups, read_row_group_tables(groups), strict=True):
+        rows = packed_rows(table, str(group.shard), source.max_seq_length)
+        stored = pq.ParquetFile(group.shard).read_row_group(group.index).to_pydict()
+        assert rows.input_ids.tolist() == stored["input_ids"] and rows.labels.tolist() == stored["labels"]
+        assert [lengths[:count] for lengths, count in zip(rows.seq_lengths.tolist(), rows.pieces)] == stored[
+            "seq_lengths"
+        ]
+
+
+def test_window_slices_are_the_permuted_rows(packed_manifest):
+    """Batches gathered from the window equal the rows of its groups concatenated, then permuted."""
+    from trove_blocks.loaders.packed import PackedRows, PackedWindow, open_manifest, packed_rows, read_row_group_tables
+
+    source = open_manifest(packed_manifest)
+    tables = read_row_group_tables(source.row_groups[:3])
+    parts = [packed_rows(table, "test", source.max_seq_length) for table in tables]
+    parts[1] = parts[1].slice(2, 5)  # a rank's share of a group
+    permutation = np.random.default_rng(1).permutation(sum(len(part) for part in parts))
+    window = PackedWindow(parts, permutation)
+    expected = PackedRows.concat(parts).take(permutation)
+    assert len(window) == len(permutation)
+    for start, stop in [(0, 4), (4, 5), (5, len(permutation))]:
+        rows = window.slice(start, stop)
+        for got, want in zip(rows.arrays(), expected.slice(start, stop).arrays(), strict=True):
+            width = max(got.shape[1], want.shape[1])
+            assert (
+                got.dtype == np.int32
+                and (
+                    np.pad(got, ((0, 0), (0, width - got.shape[1])))
+                    == np.pad(want, ((0, 0), (0, width - want.shape[1])))
+                ).all()
+            )
+        assert (rows.pieces == expected.pieces[start:stop]).all()

@@ -18,7 +18,9 @@ window (or two, where windows meet).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -111,7 +113,7 @@ class RowStream:
         self.position = 0
         self._plan_epoch: int | None = None
         self._windows: list[list[Segment]] = []
-        self._window_starts = np.zeros(1, dtype=np.int64)
+        self._window_starts = [0]  # first row of each window in the epoch, then the epoch's row count
         self._loaded: tuple[int, WindowRows] | None = None
         # one reader thread: every window is read there, one at a time, so the window loader needs no locking
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="row-stream") if prefetch else None
@@ -134,7 +136,7 @@ class RowStream:
         segments = rank_segments(self.group_rows, self.seed, self.epoch, self.rank, self.world_size, self.shuffle)
         self._windows = [segments[i : i + self.window_groups] for i in range(0, len(segments), self.window_groups)]
         sizes = [sum(segment.rows for segment in window) for window in self._windows]
-        self._window_starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        self._window_starts = [0, *itertools.accumulate(sizes)]
         self._plan_epoch = self.epoch
         self._loaded = None
 
@@ -169,9 +171,9 @@ class RowStream:
         pieces = []
         end = min(self.position + count, self.rows_per_epoch)
         while self.position < end:
-            index = int(np.searchsorted(self._window_starts, self.position, side="right")) - 1
-            start = int(self._window_starts[index])
-            stop = min(end, int(self._window_starts[index + 1]))
+            index = bisect.bisect_right(self._window_starts, self.position) - 1
+            start = self._window_starts[index]
+            stop = min(end, self._window_starts[index + 1])
             pieces.append(self._window(index).slice(self.position - start, stop - start))
             self.position = stop
         return pieces
