@@ -2,7 +2,7 @@ import json
 
 from datatrove.data import Document
 
-from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter, id_and_reason
+from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter
 
 
 def test_files_appear_only_on_success_with_tallies(tmp_path):
@@ -19,7 +19,7 @@ def test_files_appear_only_on_success_with_tallies(tmp_path):
 
 
 def test_failed_task_leaves_no_file(tmp_path):
-    writer = AtomicJsonlWriter(str(tmp_path), adapter=id_and_reason)
+    writer = AtomicJsonlWriter(str(tmp_path))
 
     def broken():
         yield Document(text="a", id="1", metadata={"filter_reason": "x"})

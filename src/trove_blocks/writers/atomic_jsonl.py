@@ -34,11 +34,6 @@ def open_replacing(stack: ExitStack, target: Path) -> IO[bytes]:
     return stack.enter_context(atomic_output(target, "wb", buffering=WRITE_BUFFER_BYTES))
 
 
-def id_and_reason(writer: JsonlWriter, document: Document) -> dict:
-    """A slim exclusion line: the record's id and why it was dropped (for drops too numerous to copy whole)."""
-    return {"id": document.id, "filter_reason": document.metadata.get("filter_reason")}
-
-
 class AtomicJsonlWriter(JsonlWriter):
     """Uncompressed JSON lines, committed atomically per file on close; optional per-rank tallies.
 
