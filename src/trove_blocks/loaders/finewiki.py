@@ -332,13 +332,10 @@ class FineWikiDataset:
             yield self.to_batch(SampleRows.concat(self.stream.take(min(self.batch_size, remaining))))
 
     def state_dict(self) -> dict[str, Any]:
-        state = {"batch_size": self.batch_size, "regime": self.regime, "mode": self.mode} | self.stream.state_dict()
-        if state["position"] >= self._epoch_rows():
-            state["epoch"], state["position"] = state["epoch"] + 1, 0
-        return state
+        return self.stream.checkpoint(self._settings(), self._epoch_rows())
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        for key, mine in (("batch_size", self.batch_size), ("regime", self.regime), ("mode", self.mode)):
-            if state.get(key) != mine:
-                raise ValueError(f"cannot resume: {key} saved {state.get(key)!r}, here {mine!r}")
-        self.stream.load_state_dict(state)
+        self.stream.restore(self._settings(), state)
+
+    def _settings(self) -> dict[str, Any]:
+        return {"batch_size": self.batch_size, "regime": self.regime, "mode": self.mode}

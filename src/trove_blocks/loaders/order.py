@@ -224,6 +224,21 @@ class RowStream:
         self._plan_epoch = None
         self._next = None
 
+    def checkpoint(self, settings: dict[str, Any], epoch_rows: int) -> dict[str, Any]:
+        """:meth:`state_dict` plus a dataset's ``settings``; once ``epoch_rows`` rows are taken it already points at
+        the start of the next epoch."""
+        state = dict(settings) | self.state_dict()
+        if state["position"] >= epoch_rows:
+            state["epoch"], state["position"] = state["epoch"] + 1, 0
+        return state
+
+    def restore(self, settings: dict[str, Any], state: dict[str, Any]) -> None:
+        """Continue from a :meth:`checkpoint`; raises when the dataset's ``settings`` differ from the saved ones."""
+        for key, mine in settings.items():
+            if state.get(key) != mine:
+                raise ValueError(f"cannot resume: {key} saved {state.get(key)!r}, here {mine!r}")
+        self.load_state_dict(state)
+
 
 def fingerprint(values: Sequence[int]) -> str:
     """A short stable digest of a list of integers (the groups' row counts), to refuse resuming on other data."""

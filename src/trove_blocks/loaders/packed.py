@@ -512,15 +512,11 @@ class PackedDataset:
         """Where this rank stands (epoch, rows taken) and what it was reading; save it with the checkpoint.
 
         At the end of an epoch the state already points at the start of the next one."""
-        state = {"batch_size": self.batch_size, "drop_last": self.drop_last, "splits": self.splits}
-        state |= self.stream.state_dict()
-        if state["position"] >= self._epoch_rows():
-            state["epoch"], state["position"] = state["epoch"] + 1, 0
-        return state
+        return self.stream.checkpoint(self._settings(), self._epoch_rows())
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Resume at ``state``: the next batches are those the saving run would have given next."""
-        for key, mine in (("batch_size", self.batch_size), ("drop_last", self.drop_last), ("splits", self.splits)):
-            if state.get(key) != mine:
-                raise ValueError(f"cannot resume: {key} saved {state.get(key)!r}, here {mine!r}")
-        self.stream.load_state_dict(state)
+        self.stream.restore(self._settings(), state)
+
+    def _settings(self) -> dict[str, Any]:
+        return {"batch_size": self.batch_size, "drop_last": self.drop_last, "splits": self.splits}
