@@ -283,12 +283,10 @@ class FineWikiDataset:
         return None
 
     def __len__(self) -> int:
-        if self.drop_last:
-            return self.stream.min_rows_per_epoch // self.batch_size
-        return -(-self.stream.rows_per_epoch // self.batch_size)
+        return self.stream.batches_per_epoch(self.batch_size, self.drop_last)
 
     def _epoch_rows(self) -> int:
-        return len(self) * self.batch_size if self.drop_last else self.stream.rows_per_epoch
+        return self.stream.rows_used_per_epoch(self.batch_size, self.drop_last)
 
     def _page(self, image: Any, sample: str) -> np.ndarray:
         from PIL import Image

@@ -224,6 +224,16 @@ class RowStream:
         self._plan_epoch = None
         self._next = None
 
+    def batches_per_epoch(self, batch_size: int, drop_last: bool) -> int:
+        """Batches this rank gives per epoch (``drop_last``: only full ones, the same count on every rank)."""
+        if drop_last:
+            return self.min_rows_per_epoch // batch_size
+        return -(-self.rows_per_epoch // batch_size)
+
+    def rows_used_per_epoch(self, batch_size: int, drop_last: bool) -> int:
+        """Rows of an epoch that end up in batches (the rest of a ``drop_last`` epoch is skipped)."""
+        return self.batches_per_epoch(batch_size, True) * batch_size if drop_last else self.rows_per_epoch
+
     def checkpoint(self, settings: dict[str, Any], epoch_rows: int) -> dict[str, Any]:
         """:meth:`state_dict` plus a dataset's ``settings``; once ``epoch_rows`` rows are taken it already points at
         the start of the next epoch."""

@@ -479,12 +479,10 @@ class PackedDataset:
 
     def __len__(self) -> int:
         """Batches per epoch of this rank."""
-        if self.drop_last:
-            return self.stream.min_rows_per_epoch // self.batch_size
-        return -(-self.stream.rows_per_epoch // self.batch_size)
+        return self.stream.batches_per_epoch(self.batch_size, self.drop_last)
 
     def _epoch_rows(self) -> int:
-        return len(self) * self.batch_size if self.drop_last else self.stream.rows_per_epoch
+        return self.stream.rows_used_per_epoch(self.batch_size, self.drop_last)
 
     def next_rows(self) -> PackedRows | None:
         """The next batch's rows as numpy (None at the end of the epoch, which then moves to the next one)."""
