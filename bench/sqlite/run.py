@@ -3,11 +3,12 @@
 Each contender runs in its own subprocess (fresh interpreter, its own peak RSS from ru_maxrss) on the same data,
 in --repeats rounds over all contenders, each one's pass with the least CPU time counting. Rates are given per
 CPU second (process_time: robust to other load on shared cores, where wall time swings 2x) and per wall second:
-a ``docs`` table of --rows rows (id, ~60-word text, source, score). The blocks are called directly
-(``block.run(...)`` consumed in a loop, rank 0 of 1), not inside an executor, so the figures are the blocks' own cost.
+a ``docs`` table of --rows rows (id, ~60-word text, source, score). The blocks are called directly, rank 0 of 1,
+not inside an executor, and drained by ``deque(maxlen=0)`` (no Python code per document outside the block), so
+the figures are the blocks' own cost.
 
 Contenders:
-  read_floor            sqlite3: SELECT rowid, * ... WHERE rowid range, fetchmany(batch), nothing per row
+  read_floor            sqlite3: SELECT rowid, * FROM docs, fetchmany(batch), nothing per row
   read_floor_documents  the same plus one hand-built datatrove Document per row (the least a reader must do)
   reader                SQLiteReader(db, "docs")
   write_floor           sqlite3: executemany of ready (id, text, metadata JSON) tuples, one transaction per batch, WAL
@@ -27,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,16 +78,15 @@ def read_once(name: str, source: Path, batch_size: int, timer: Timer) -> int:
     if name == "reader":
         from trove_blocks.readers.sqlite import SQLiteReader
 
+        reader = SQLiteReader(source, "docs", batch_size=batch_size)
         with timer:
-            return sum(1 for _ in SQLiteReader(source, "docs", batch_size=batch_size).run())
+            deque(reader.run(), maxlen=0)
+        return reader.stats["documents"].total
     from datatrove.data import Document
 
     with timer:
         conn = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-        low, high = conn.execute("SELECT min(rowid), max(rowid) FROM docs").fetchone()
-        cursor = conn.execute(
-            "SELECT rowid, * FROM docs WHERE rowid >= ? AND rowid < ? ORDER BY rowid", (low, high + 1)
-        )
+        cursor = conn.execute("SELECT rowid, * FROM docs")
         count = 0
         while batch := cursor.fetchmany(batch_size):
             if name == "read_floor_documents":
@@ -102,8 +103,10 @@ def write_once(name: str, documents: list, target: Path, batch_size: int, timer:
     if name == "writer":
         from trove_blocks.writers.sqlite import SQLiteWriter
 
+        writer = SQLiteWriter(target, batch_size=batch_size)
         with timer:
-            return sum(1 for _ in SQLiteWriter(target, batch_size=batch_size).run(iter(documents)))
+            deque(writer.run(iter(documents)), maxlen=0)
+        return writer.stats["documents"].total
     rows = [(doc.id, doc.text, json.dumps(doc.metadata)) for doc in documents]  # the floor's input, not timed
     with timer:
         conn = sqlite3.connect(target, isolation_level=None)

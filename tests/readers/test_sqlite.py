@@ -198,3 +198,35 @@ def test_a_rank_searches_its_rowid_range_instead_of_scanning(tmp_path):
     )
     conn.close()
     assert plan.startswith("SEARCH docs USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"), plan
+
+
+def test_rowid_bounds_are_index_lookups_not_scans(tmp_path):
+    db = make_database(tmp_path / "docs.db", rows=10)
+    conn = sqlite3.connect(db)
+    plans = [
+        " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        for sql in SQLiteReader(db, "docs").rowid_bounds_queries()
+    ]
+    conn.close()
+    assert all(plan.startswith("SEARCH docs") for plan in plans), plans
+
+
+def test_batched_doc_len_stats_equal_per_document_updates(tmp_path):
+    from datatrove.utils.stats import MetricStats
+
+    db = make_database(tmp_path / "docs.db", rows=101, gaps=True)
+    reader = SQLiteReader(db, "docs", batch_size=8)
+    docs = list(reader.run())
+    expected = MetricStats()
+    for doc in docs:
+        expected.update(len(doc.text))
+    batched = reader.stats["doc_len"]
+    assert (batched.total, batched.n, batched.min, batched.max) == (
+        expected.total,
+        expected.n,
+        expected.min,
+        expected.max,
+    )
+    assert batched.mean == pytest.approx(expected.mean)
+    assert batched.variance == pytest.approx(expected.variance)
+    assert batched.variance > 0
