@@ -5,14 +5,16 @@ Reads <synsql-dir>/data.json (ONE top-level JSON array, or JSON lines), tables.j
 one big file across --tasks by byte ranges; the output is the same for any number of tasks.
 
 Writes to --output-dir:
-  train/<rank>.jsonl, val/<rank>.jsonl   processed records (question, schema, sql, db_id, difficulty,
-                                         sql_complexity, question_style, external_knowledge[, cot], id)
+  train/*.jsonl, val/*.jsonl             processed records (question, schema, sql, db_id, difficulty,
+                                         sql_complexity, question_style, external_knowledge[, cot], id); files
+                                         are named <rank>-<band> after the work file they come from
   stats.json                             totals, val ratio, difficulty distribution per split, exclusions by reason
-  excluded/<group>/<rank>.jsonl          every dropped record with its filter_reason
+  excluded/<group>/*.jsonl               every dropped record with its filter_reason
   _work/                                 intermediate files (schemas, processed lines, keys, plan, tallies)
 
-Stages: schemas (1 task) -> process (N: parse, check, serialise each record once) -> plan (1: exact cutoffs
-from the keys) -> write (N: copy each line's bytes to train/val by its keys) -> stats (1).
+Stages: schemas (1 task) -> process (N: parse, check, serialise each record once, grouped by split-key band)
+-> plan (1: exact cutoffs from the keys) -> write (N: hard-link each work file that goes whole to one split,
+copy the lines of the others by their keys) -> stats (1).
 
     python pipelines/prepare_synsql.py --synsql-dir data/synsql --output-dir data/processed
     python pipelines/prepare_synsql.py --subset-size 100000 --val-ratio 0.1 --tasks 8 --check-sql
@@ -112,7 +114,9 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
     ]
     if args.check_sql:
         process.append(SqlExecutionFilter(str(databases), args.sql_timeout, exclusion_writer=exclusions("sql_failed")))
-    process.append(ProcessedLineWriter(str(work), schema_table, args.seed, args.difficulty, args.include_cot))
+    process.append(
+        ProcessedLineWriter(str(work), schema_table, args.seed, args.difficulty, args.include_cot, args.val_ratio)
+    )
     record = {
         "subset_size": args.subset_size,
         "seed": args.seed,

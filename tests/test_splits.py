@@ -85,3 +85,28 @@ def test_selection_keys_equal_the_key_functions_and_survive_pickling():
     for record_id in ("a", "data.json/123", "é/ü", ""):
         assert keys(record_id) == (subset_key(record_id, 11), split_key(record_id, 11))
     assert SelectionKeys(12)("a") != keys("a")
+
+
+@pytest.mark.parametrize("subset_size", [0, 3, 4, 6, 10])
+def test_split_codes_equal_split_of_also_on_hash_ties(subset_size):
+    from trove_blocks.splits import NOT_KEPT, SPLITS, plan_selection_of_arrays
+
+    subset_keys = np.array([5, 1, 5, 5, 9, 5, 2, 7], dtype=np.int64)
+    split_keys = np.array([3, 3, 8, 3, 1, 3, 0, 3], dtype=np.int64)
+    ids = ["e", "a", "c", "b", "z", "d", "q", "m"]
+    asked: list[int] = []
+
+    def ids_at(indices):
+        asked.extend(int(i) for i in indices)
+        return [ids[i] for i in indices]
+
+    plan = plan_selection_of_arrays(subset_keys, split_keys, ids_at, subset_size, 0.5)
+    rows = [(int(a), int(b), i) for a, b, i in zip(subset_keys, split_keys, ids)]
+    assert plan == plan_selection(lambda: iter(rows), subset_size, 0.5)
+    codes = plan.split_codes(subset_keys, split_keys, ids_at)
+    expected = [plan.split_of(a, b, i) for a, b, i in rows]
+    assert [SPLITS[c] if c != NOT_KEPT else None for c in codes] == expected
+    assert sum(code != NOT_KEPT for code in codes) == min(subset_size, len(ids))
+    assert set(asked) <= {index for index, key in enumerate(subset_keys) if key == 5} | {
+        index for index, key in enumerate(split_keys) if key == 3
+    }

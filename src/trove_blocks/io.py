@@ -2,12 +2,19 @@
 
 Every writer of trove_blocks goes through these: a killed run leaves at most a ``*.tmp-*`` file next to the
 target (never a truncated target), and a re-run replaces it.
+
+The rename is what makes a file appear whole to other processes and to a re-run after a killed process; the
+data is not fsynced before it. Measured on the project's machines (ext4 on a virtual disk): fsync of a 500 MB
+output blocks ~1.3 s until the disk has it, which made up 40 % of the SynSQL write stage. Like datatrove's own
+writers, outputs are therefore safe against killed processes, not against a power cut or kernel crash
+(re-run the stage's command afterwards; its completion marks are not fsynced either).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +34,7 @@ _CREATE_MODE = 0o666 & ~_umask()
 
 @contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
-    """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``; on error remove it.
+    """Open a temporary file beside ``path``; on success rename it over ``path``; on error remove it.
 
     ``mode`` is "w" (text, utf-8 unless ``encoding`` is given) or "wb".
     """
@@ -42,8 +49,6 @@ def atomic_output(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) 
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -55,3 +60,22 @@ def write_json_atomic(path: str | os.PathLike, data: Any, *, indent: int = 2) ->
     with atomic_output(path) as handle:
         json.dump(data, handle, indent=indent, ensure_ascii=False)
         handle.write("\n")
+
+
+def link_atomic(source: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Make ``path`` a hard link of ``source`` (same bytes, no copy), atomically; a copy where links fail.
+
+    The link is made under a temporary name and renamed over ``path``, so ``path`` is always whole; ``source``
+    stays, so a re-run can do it again. File systems without hard links (or another device) get a copy.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / f".{target.name}.tmp-link-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+    except OSError:
+        with open(source, "rb") as reader, atomic_output(target, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 22)
+        return
+    os.replace(temporary, target)

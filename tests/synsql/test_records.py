@@ -16,12 +16,12 @@ DBS = {r["db_id"] for r in REAL}
 
 def test_real_records_are_valid_and_map_to_the_seed_format():
     for record in REAL:
-        assert invalid_reason(record, DBS, DEFAULT_DIFFICULTY) is None
-        out = processed_record(record, "t(a)", "Complex")
+        assert invalid_reason(record["question"], record, DBS, DEFAULT_DIFFICULTY) is None
+        out = processed_record(record["question"], record, "t(a)", "Complex")
         assert tuple(out) == PROCESSED_FIELDS and out["schema"] == "t(a)"
         assert out["sql_complexity"] == record["sql_complexity"] and out["question"] == record["question"]
         assert "cot" not in out
-    assert processed_record(REAL[0], "t(a)", "Complex", include_cot=True)["cot"] == REAL[0]["cot"]
+    assert processed_record(REAL[0]["question"], REAL[0], "t(a)", "Complex", include_cot=True)["cot"] == REAL[0]["cot"]
 
 
 @pytest.mark.parametrize(
@@ -36,13 +36,14 @@ def test_real_records_are_valid_and_map_to_the_seed_format():
     ],
 )
 def test_invalid_records_get_their_reason(change, reason):
-    assert invalid_reason({**REAL[0], **change}, DBS, DEFAULT_DIFFICULTY) == reason
+    record = {**REAL[0], **change}
+    assert invalid_reason(record["question"], record, DBS, DEFAULT_DIFFICULTY) == reason
 
 
 def test_missing_cot_only_when_required():
     record = {**REAL[0], "cot": ""}
-    assert invalid_reason(record, DBS, DEFAULT_DIFFICULTY) is None
-    assert invalid_reason(record, DBS, DEFAULT_DIFFICULTY, require_cot=True) == "missing_cot"
+    assert invalid_reason(record["question"], record, DBS, DEFAULT_DIFFICULTY) is None
+    assert invalid_reason(record["question"], record, DBS, DEFAULT_DIFFICULTY, require_cot=True) == "missing_cot"
 
 
 def test_difficulty_map_defaults_and_overrides():

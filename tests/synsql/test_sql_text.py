@@ -31,3 +31,33 @@ def test_single_dash_and_slash_and_unclosed_spans():
     assert normalize_sql("SELECT 'open   literal") == "SELECT 'open   literal"
     assert normalize_sql("SELECT 1  /* open   comment") == "SELECT 1 /* open   comment"
     assert normalize_sql("SELECT 1 --   last  \n") == "SELECT 1 --   last"
+
+
+def test_fast_paths_equal_the_general_scan_fuzzed():
+    import random
+
+    from trove_blocks.synsql.sql_text import _normalize_spans
+
+    rng = random.Random(5)
+    alphabet = [
+        "a",
+        "b",
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        "\r\n",
+        "\xa0",
+        "'",
+        "''",
+        "\x01",
+        "é",
+        "-",
+        "--",
+        "/",
+        "x = ",
+        "\n    ",
+    ]
+    for _ in range(60_000):
+        sql = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert normalize_sql(sql) == _normalize_spans(sql), repr(sql)

@@ -13,7 +13,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.typeshelper import StatHints
 
 from trove_blocks.synsql.records import DEFAULT_DIFFICULTY, invalid_reason
-from trove_blocks.taggers.synsql import load_schema_table, synsql_fields
+from trove_blocks.taggers.synsql import load_schema_table, synsql_question
 
 
 class SynsqlRecordFilter(BaseFilter):
@@ -48,7 +48,9 @@ class SynsqlRecordFilter(BaseFilter):
             self._db_ids = frozenset(load_schema_table(self.schema_table))
         if "json_value" in document.metadata:
             return False, "not_an_object"
-        reason = invalid_reason(synsql_fields(document), self._db_ids, self.difficulty_map, self.require_cot)
+        reason = invalid_reason(
+            synsql_question(document), document.metadata, self._db_ids, self.difficulty_map, self.require_cot
+        )
         return (False, reason) if reason else True
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
@@ -57,16 +59,18 @@ class SynsqlRecordFilter(BaseFilter):
         Records of SynSQL are checked in ~2 µs; BaseFilter's ~5 counter and timer updates per document cost more.
         """
         counts: Counter = Counter()
+        forwarded = 0
         seconds = 0.0
         clock = time.perf_counter
         try:
             with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:
                 for document in data:
                     started = clock()
-                    kept, reason = get_filter_result(self.filter(document))
+                    verdict = self.filter(document)
                     seconds += clock() - started
+                    kept, reason = (True, None) if verdict is True else get_filter_result(verdict)
                     if kept:
-                        counts[StatHints.forwarded] += 1
+                        forwarded += 1
                         yield document
                         continue
                     counts[StatHints.dropped] += 1
@@ -76,7 +80,8 @@ class SynsqlRecordFilter(BaseFilter):
                     if writer:
                         writer.write(document, rank)
         finally:
-            self.stat_update(StatHints.total, value=sum(counts[k] for k in (StatHints.forwarded, StatHints.dropped)))
+            counts[StatHints.forwarded] = forwarded
+            self.stat_update(StatHints.total, value=forwarded + counts[StatHints.dropped])
             for label, count in counts.items():
                 self.stat_update(label, value=count, unit="task")
             self.track_time(unit="task").update(seconds)

@@ -78,7 +78,7 @@ class JsonArrayReader(BaseDiskReader):
     def get_document_from_dict(self, data, source_file: str, id_in_file: int | str) -> Document:
         """Like datatrove's, but a document without text is kept (a filter decides, with a reason)."""
         parsed = self.adapter(data, source_file, id_in_file)
-        document = Document(text=parsed.get("text", ""), id=parsed["id"], metadata=parsed.get("metadata", {}))
+        document = Document(parsed.get("text", ""), parsed["id"], [], parsed.get("metadata", {}))
         if self.default_metadata:
             document.metadata = self.default_metadata | document.metadata
         return document

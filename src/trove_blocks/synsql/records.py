@@ -41,12 +41,20 @@ def parse_difficulty_overrides(items: list[str], base: Mapping[str, str] = DEFAU
 
 
 def invalid_reason(
-    record: Mapping, known_db_ids: Container[str], difficulty_map: Mapping[str, str], require_cot: bool = False
+    question: object,
+    fields: Mapping,
+    known_db_ids: Container[str],
+    difficulty_map: Mapping[str, str],
+    require_cot: bool = False,
 ) -> str | None:
-    """Why ``record`` cannot be used (a short reason such as ``missing_sql``), or None when it is valid."""
-    get = record.get
+    """Why a record cannot be used (a short reason such as ``missing_sql``), or None when it is valid.
+
+    ``question`` apart from the other ``fields`` (a ``question`` key there is not looked at): a document holds it
+    as its text, and copying the metadata to put it back costs more than the whole check.
+    """
+    get = fields.get
     for field in REQUIRED_TEXT_FIELDS:
-        value = get(field)
+        value = question if field == "question" else get(field)
         if not isinstance(value, str):
             return f"missing_{field}" if value is None else f"wrong_type_{field}"
         if not value or value.isspace():  # what strip() would leave empty
@@ -55,27 +63,30 @@ def invalid_reason(
         value = get(field)
         if value is not None and not isinstance(value, str):
             return f"wrong_type_{field}"
-    if require_cot and not record.get("cot"):
+    if require_cot and not get("cot"):
         return "missing_cot"
-    if record["sql_complexity"] not in difficulty_map:
+    if fields["sql_complexity"] not in difficulty_map:
         return "unknown_sql_complexity"
-    if record["db_id"] not in known_db_ids:
+    if fields["db_id"] not in known_db_ids:
         return "unknown_db_id"
     return None
 
 
-def processed_record(record: Mapping, schema: str, difficulty: str, include_cot: bool = False) -> dict:
-    """The processed record of a valid raw ``record``, fields in :data:`PROCESSED_FIELDS` order (then ``cot``)."""
+def processed_record(question: str, fields: Mapping, schema: str, difficulty: str, include_cot: bool = False) -> dict:
+    """The processed record of a valid raw record (``question`` and the other ``fields``), fields in
+    :data:`PROCESSED_FIELDS` order (then ``cot``). ``schema`` may be text or a pre-serialised ``orjson.Fragment``.
+    """
+    get = fields.get
     processed = {
-        "question": record["question"],
+        "question": question,
         "schema": schema,
-        "sql": normalize_sql(record["sql"]),
-        "db_id": record["db_id"],
+        "sql": normalize_sql(fields["sql"]),
+        "db_id": fields["db_id"],
         "difficulty": difficulty,
-        "sql_complexity": record["sql_complexity"],
-        "question_style": record.get("question_style") or "",
-        "external_knowledge": record.get("external_knowledge") or "",
+        "sql_complexity": fields["sql_complexity"],
+        "question_style": get("question_style") or "",
+        "external_knowledge": get("external_knowledge") or "",
     }
     if include_cot:
-        processed["cot"] = record.get("cot") or ""
+        processed["cot"] = get("cot") or ""
     return processed

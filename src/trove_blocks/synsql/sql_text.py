@@ -5,11 +5,17 @@ become one space, except inside ``'string literals'``, ``"quoted"``, `` `quoted`
 identifiers (kept byte for byte), and a ``-- line comment`` keeps the newline that ends it (joining the next
 line onto it would comment that line out).
 
-Only the first characters of protected spans' openers (a quote, ``-``, ``/``) are searched for, with one
-character-class regex; each span's end is found with ``str.find`` and the text between spans is collapsed by
-``str.split``, all in C. Most queries have a literal or two, so this is a few calls per query: ~7 µs for a
-670-character SynSQL query, most of it ``str.split`` (a per-token regex cost ~120 µs, one alternation regex
-matching whole spans ~15 µs).
+``str.split`` + ``join`` (~3 µs for a 670-character SynSQL query) is the floor; a per-token regex costs
+~120 µs, one alternation regex matching whole spans ~15 µs. Two paths reach that floor or near it:
+
+* Queries whose only protected spans are single-quoted literals (most of SynSQL: about half have no span at
+  all, most others only ``'...'`` literals) are cut at every ``'``: with every literal closed, the pieces at
+  odd positions are exactly the literals' contents (an escaped ``''`` adds an empty piece and keeps the parity).
+  When no literal holds whitespace, collapsing the whole query at once gives the same result; otherwise only
+  the even pieces are collapsed. ~3.5 µs.
+* Anything else (double quotes, backticks, brackets, comments, an unclosed literal) takes the general scan:
+  the first characters of openers (a quote, ``[``, ``-``, ``/``) are searched with one character-class regex,
+  each span's end is found with ``str.find`` and the text between spans is collapsed by ``str.split``. ~7 µs.
 """
 
 from __future__ import annotations
@@ -23,6 +29,82 @@ _SECOND_CHAR = {"-": "-", "/": "*"}
 
 def normalize_sql(sql: str) -> str:
     """``sql`` on as few lines as possible: whitespace runs outside quotes become one space, ends stripped."""
+    # openers other than single quotes and line comments need the general scan; one-character tests first
+    # (memchr: ~0.02 µs each, a two-character search ~0.5 µs)
+    if '"' in sql or "`" in sql or "[" in sql or ("/" in sql and "/*" in sql):
+        return _normalize_spans(sql)
+    if _next_line_comment(sql, 0) >= 0:
+        return _normalize_line_comments(sql)
+    if "'" not in sql:
+        return " ".join(sql.split())
+    if sql.count("'") % 2:  # an unclosed literal runs to the end: the general scan keeps it whole
+        return _normalize_spans(sql)
+    literals = "".join(sql.split("'")[1::2])
+    if literals.isprintable() and " " not in literals:
+        return " ".join(sql.split())  # no literal holds whitespace (nor control characters): nothing to protect
+    return _collapse_outside_literals(sql).strip()
+
+
+def _normalize_line_comments(sql: str) -> str:
+    """:func:`normalize_sql` of a query with ``--`` comments and no other openers than single quotes.
+
+    A ``--`` opens a comment when an even number of quotes lies between the end of the previous comment and it
+    (quotes inside comments do not count); the comment keeps its text and the newline that ends it, the text
+    between comments is collapsed around its literals.
+    """
+    parts: list[str] = []
+    position = search = 0  # start of the text after the last comment; where to look for the next "--"
+    while (dash := _next_line_comment(sql, search)) >= 0:
+        if sql.count("'", position, dash) % 2:  # inside a literal
+            search = dash + 1
+            continue
+        collapsed = _collapse_outside_literals(sql[position:dash])
+        end = sql.find("\n", dash)
+        end = len(sql) if end < 0 else end
+        parts.append(collapsed.lstrip(" ") if parts else collapsed)
+        parts.append(sql[dash:end].rstrip() + "\n")
+        position = search = end
+    if sql.count("'", position) % 2:  # an unclosed literal after the last comment: the general scan keeps it whole
+        return _normalize_spans(sql)
+    rest = _collapse_outside_literals(sql[position:])
+    parts.append(rest.lstrip(" ") if parts else rest)
+    return "".join(parts).strip()
+
+
+def _next_line_comment(sql: str, start: int) -> int:
+    """Index of the next ``--`` at or after ``start``, -1 if none (found by its first dash: a one-character
+    search runs at memchr speed, ``str.find("--")`` ~10x slower)."""
+    while (dash := sql.find("-", start)) >= 0:
+        if sql.startswith("-", dash + 1):
+            return dash
+        start = dash + 1
+    return -1
+
+
+def _collapse_outside_literals(text: str) -> str:
+    """``text`` (every literal closed) with whitespace runs outside ``'...'`` literals as single spaces, a run at
+    either end kept as one space.
+
+    Cut at every quote, the pieces at odd positions are exactly the literals' contents (an escaped ``''`` adds an
+    empty piece and keeps the parity).
+    """
+    pieces = text.split("'")
+    for index in range(0, len(pieces), 2):
+        pieces[index] = _collapse_keeping_edges(pieces[index])
+    return "'".join(pieces)
+
+
+def _collapse_keeping_edges(text: str) -> str:
+    """``text`` with whitespace runs as single spaces, a leading or trailing run kept as one space."""
+    words = text.split()
+    if not words:
+        return " " if text else ""
+    middle = " ".join(words)
+    return (" " if text[0].isspace() else "") + middle + (" " if text[-1].isspace() else "")
+
+
+def _normalize_spans(sql: str) -> str:
+    """:func:`normalize_sql` by the general scan over every kind of protected span."""
     search = _OPENER_START.search
     match = search(sql)
     if match is None:

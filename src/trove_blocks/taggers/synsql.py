@@ -12,12 +12,11 @@ from datatrove.pipeline.base import PipelineStep
 from trove_blocks.synsql.records import DEFAULT_DIFFICULTY
 
 
-def synsql_fields(document: Document) -> dict:
-    """The raw SynSQL record of a document read with ``text_key="question"`` (question back in its field)."""
-    record = dict(document.metadata)
-    if document.text:
-        record["question"] = document.text
-    return record
+def synsql_question(document: Document) -> object:
+    """The question of a SynSQL document read with ``text_key="question"``: its text, or where that is empty the raw
+    value the reader left in the metadata (a wrong type), None when the record had none. The other fields of the
+    record are the document's metadata."""
+    return document.text or document.metadata.get("question")
 
 
 def load_schema_table(path: str | Path) -> dict[str, str]:

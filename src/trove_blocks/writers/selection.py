@@ -1,12 +1,18 @@
 """Exact selection in three passes, with all per-record work done once: process (N tasks), plan (1), route (N).
 
 Pass 1 (:class:`ProcessedLineWriter`, every task): each valid record becomes its FINAL output line (the
-processed record, schema merged, SQL normalised, serialised once) in ``<work>/lines/<rank>.jsonl``, and its keys
-``[subset_key, split_key, id, difficulty]`` go to ``<work>/keys/<rank>.jsonl``, line for line (a few dozen bytes
-per record). Pass 2 (:class:`SelectionPlanner`, one task) reads all keys and writes ``<work>/plan/plan.json``
-(:class:`trove_blocks.splits.SelectionPlan`): the exact subset and val cutoffs. Pass 3 (:class:`SelectionRouter`,
-every task) reads the keys again and copies each line's bytes to ``train/``, ``val/`` or the exclusions, without
-decoding it. The raw file is parsed once; a processed record is serialised once.
+processed record, schema merged, SQL normalised, serialised once) in a work file ``<work>/lines/<name>.jsonl``
+(``<rank>-low|mid|high`` by the band of the record's split key, see there); its keys go to
+``<work>/keys/<name>.bin`` as one fixed-width binary row per line (:data:`KEY_ROW`: subset key, split key, line
+length in bytes, difficulty code; 21 bytes), and ``<work>/keys/<name>.json`` names the difficulty codes.
+Pass 2 (:class:`SelectionPlanner`, one task) loads every work file's key columns as arrays and writes
+``<work>/plan/plan.json`` (:class:`trove_blocks.splits.SelectionPlan`): the exact subset and val cutoffs.
+Pass 3 (:class:`SelectionRouter`, every task) applies the plan to a chunk of key rows at a time with numpy. A work
+file whose lines all go to one split is hard-linked into it (no byte copied: with the bands, all but ~2 % of the
+lines of a run without a subset cut); the others are copied run by run, each run of consecutive lines bound for
+the same split as one block of bytes, never decoding a line. Only dropped lines (their exclusion entry needs the
+id) and lines whose key ties a cutoff (the tie is broken by id) are looked into. The raw file is parsed once; a
+processed record is serialised once and written once in most cases.
 
 Per-record counters are kept in local variables and handed to datatrove's stats once per task: a
 ``stat_update`` costs ~0.6 µs, and datatrove's writer spends ~100 µs of bookkeeping per document.
@@ -14,26 +20,116 @@ Per-record counters are kept in local variables and handed to datatrove's stats 
 
 from __future__ import annotations
 
+import json
+import os
+import struct
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import orjson
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from trove_blocks.io import write_json_atomic
-from trove_blocks.splits import SelectionKeys, SelectionPlan, plan_selection
+from trove_blocks.io import link_atomic, write_json_atomic
+from trove_blocks.splits import (
+    KEY_BITS,
+    NOT_KEPT,
+    SPLIT_KEY_BANDS,
+    SPLITS,
+    SelectionKeys,
+    SelectionPlan,
+    plan_selection_of_arrays,
+    split_key_band_edges,
+)
 from trove_blocks.synsql.records import DEFAULT_DIFFICULTY, processed_record
-from trove_blocks.taggers.synsql import load_schema_table, synsql_fields
+from trove_blocks.taggers.synsql import load_schema_table
 from trove_blocks.writers.atomic_jsonl import open_replacing
 
 PLAN_FILE = "plan/plan.json"
 LINES, KEYS = "lines", "keys"
 _LINE = orjson.OPT_APPEND_NEWLINE
+#: one binary key row per processed line: subset key, split key (int64), line length in bytes (uint32),
+#: difficulty code (uint8, an index into the ``difficulties`` of the keys file's JSON sidecar); little endian
+KEY_ROW = np.dtype([("subset", "<i8"), ("split", "<i8"), ("length", "<u4"), ("difficulty", "u1")])
+_PACK_KEY_ROW = struct.Struct("<qqIB").pack
+#: key rows handled at once by the router (~5.5 MB of keys and per-row arrays)
+ROUTE_CHUNK_ROWS = 1 << 18
+#: largest block of line bytes held in memory while copying a run of lines
+COPY_BYTES = 1 << 22
+#: the id is the last field of every processed line: ``..., "id": <JSON string>}\n``
+_ID_FIELD = b',"id":'
+
+
+def line_id(line: bytes) -> str:
+    """The ``id`` of a processed line (its last field), without decoding the rest of the line."""
+    return orjson.loads(line[line.rindex(_ID_FIELD) + len(_ID_FIELD) : line.rindex(b"}")])
+
+
+def read_line_ids(lines: Path, offsets: np.ndarray, lengths: np.ndarray) -> list[str]:
+    """Ids of the lines of ``lines`` starting at byte ``offsets`` with these ``lengths`` (random access reads)."""
+    fd = os.open(lines, os.O_RDONLY)
+    try:
+        return [line_id(os.pread(fd, int(length), int(offset))) for offset, length in zip(offsets, lengths)]
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class WorkFile:
+    """One process task's output: ``lines/<name>.jsonl``, its key rows ``keys/<name>.bin`` and their sidecar."""
+
+    work_dir: Path
+    name: str
+
+    @property
+    def lines(self) -> Path:
+        return self.work_dir / LINES / f"{self.name}.jsonl"
+
+    @property
+    def keys(self) -> Path:
+        return self.work_dir / KEYS / f"{self.name}.bin"
+
+    @cached_property
+    def sidecar(self) -> dict:
+        """``{"records", "difficulties"}``; written last by its task, so a task that did not finish has none."""
+        path = self.keys.with_suffix(".json")
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: the process task that writes it did not finish")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    @property
+    def difficulties(self) -> list[str]:
+        """Difficulty names by code."""
+        return self.sidecar["difficulties"]
+
+    def check(self) -> int:
+        """Number of key rows; ValueError when keys, sidecar and lines disagree (files of different runs)."""
+        rows, remainder = divmod(self.keys.stat().st_size, KEY_ROW.itemsize)
+        described = int(self.key_rows()["length"].sum(dtype=np.int64)) if rows else 0
+        found = self.lines.stat().st_size if self.lines.is_file() else 0
+        if remainder or rows != self.sidecar["records"] or described != found:
+            raise ValueError(
+                f"{self.lines} holds {found} bytes, its keys {self.keys} describe {rows} lines of {described} bytes "
+                f"and its sidecar {self.sidecar['records']} lines: a partial run; re-run the same command"
+            )
+        return rows
+
+    def key_rows(self, count: int = -1, offset: int = 0) -> np.ndarray:
+        """``count`` key rows (-1: all) from row ``offset`` on."""
+        return np.fromfile(self.keys, dtype=KEY_ROW, count=count, offset=offset * KEY_ROW.itemsize)
+
+
+def work_files(work_dir: str | Path) -> list[WorkFile]:
+    """Every process task's work file, in rank order."""
+    work = Path(work_dir)
+    return [WorkFile(work, path.stem) for path in sorted((work / KEYS).glob("*.bin"))]
 
 
 class ProcessedLineWriter(PipelineStep):
@@ -43,6 +139,11 @@ class ProcessedLineWriter(PipelineStep):
     db_ids and sql_complexity labels). Output lines are the processed record (seed's fields in order, schema
     merged from ``schema_table``) plus its ``id``; ``seed`` shapes both keys; ``include_cot`` keeps ``cot``.
     Files are committed atomically when the task ends without error.
+
+    With ``val_ratio``, each task writes three work files, ``<rank>-low|mid|high``, by the band of the line's
+    split key (:func:`~trove_blocks.splits.split_key_band_edges`): in a run of any size without a subset cut, every
+    ``low`` line goes to val and every ``high`` line to train, and the router hard-links those files instead of
+    copying their bytes (it checks each file's lines against the plan first). Without it, one file ``<rank>``.
     """
 
     name = "🎟 SynSQL processed lines"
@@ -55,6 +156,7 @@ class ProcessedLineWriter(PipelineStep):
         seed: int,
         difficulty_map: Mapping[str, str] = DEFAULT_DIFFICULTY,
         include_cot: bool = False,
+        val_ratio: float | None = None,
     ):
         super().__init__()
         self.work_dir = work_dir
@@ -62,47 +164,61 @@ class ProcessedLineWriter(PipelineStep):
         self.keys = SelectionKeys(seed)
         self.difficulty_map = dict(difficulty_map)
         self.include_cot = include_cot
+        self.val_ratio = val_ratio
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        schemas = load_schema_table(self.schema_table)
+        # each schema serialised once per task, spliced into every line of its database as a JSON fragment
+        texts = load_schema_table(self.schema_table)
+        schemas = {db_id: orjson.Fragment(orjson.dumps(text)) for db_id, text in texts.items()}
+        names = sorted(set(self.difficulty_map.values()))
+        codes = {label: (names.index(name), name) for label, name in self.difficulty_map.items()}
+        if self.val_ratio is None:
+            bands, (low, high) = [f"{rank:05d}"], (2**KEY_BITS, 2**KEY_BITS)  # every line in band 0
+        else:
+            bands, (low, high) = (
+                [f"{rank:05d}-{band}" for band in SPLIT_KEY_BANDS],
+                split_key_band_edges(self.val_ratio),
+            )
+        counts = [[0] * len(names) for _ in bands]
         work = Path(self.work_dir)
-        difficulties: Counter = Counter()
         seconds = 0.0
         clock = time.perf_counter
+        keys_of, include_cot = self.keys, self.include_cot
         with ExitStack() as stack:
-            lines = open_replacing(stack, work / LINES / f"{rank:05d}.jsonl")
-            keys = open_replacing(stack, work / KEYS / f"{rank:05d}.jsonl")
+            lines = [open_replacing(stack, work / LINES / f"{band}.jsonl") for band in bands]
+            keys = [open_replacing(stack, work / KEYS / f"{band}.bin") for band in bands]
             for document in data:
                 started = clock()
-                record = synsql_fields(document)
-                difficulty = self.difficulty_map[record["sql_complexity"]]
-                schema = schemas.get(record["db_id"])
+                fields = document.metadata
+                code, difficulty = codes[fields["sql_complexity"]]
+                schema = schemas.get(fields["db_id"])
                 if schema is None:
-                    raise KeyError(f"document {document.id}: db_id {record['db_id']!r} is not in {self.schema_table}")
-                output = processed_record(record, schema, difficulty, self.include_cot)
+                    raise KeyError(f"document {document.id}: db_id {fields['db_id']!r} is not in {self.schema_table}")
+                output = processed_record(document.text, fields, schema, difficulty, include_cot)
                 output["id"] = document.id
-                lines.write(orjson.dumps(output, option=_LINE))
-                keys.write(orjson.dumps([*self.keys(document.id), document.id, difficulty], option=_LINE))
-                difficulties[difficulty] += 1
+                line = orjson.dumps(output, option=_LINE)
+                subset_key, split_key = keys_of(document.id)
+                band = 0 if split_key < low else 2 if split_key >= high else 1
+                lines[band].write(line)
+                keys[band].write(_PACK_KEY_ROW(subset_key, split_key, len(line), code))
+                counts[band][code] += 1
                 seconds += clock() - started
                 yield document
-        for difficulty, count in difficulties.items():
-            self.stat_update(f"difficulty_{difficulty}", value=count, unit="task")
-        self.stat_update("lines", value=sum(difficulties.values()), unit="task")
+        # sidecars after lines and keys are committed: keys without one belong to a task that did not finish
+        for band, band_counts in zip(bands, counts):
+            write_json_atomic(work / KEYS / f"{band}.json", {"records": sum(band_counts), "difficulties": names})
+        for code, name in enumerate(names):
+            if total := sum(band_counts[code] for band_counts in counts):
+                self.stat_update(f"difficulty_{name}", value=total, unit="task")
+        self.stat_update("lines", value=sum(map(sum, counts)), unit="task")
         self.track_time(unit="task").update(seconds)
 
 
-def iter_keys(work_dir: str | Path) -> Iterator[tuple[int, int, str]]:
-    """``(subset_key, split_key, id)`` of every processed line, from ``<work_dir>/keys/*.jsonl``."""
-    for path in sorted((Path(work_dir) / KEYS).glob("*.jsonl")):
-        with path.open("rb") as handle:
-            for line in handle:
-                subset, split, record_id, _ = orjson.loads(line)
-                yield subset, split, record_id
-
-
 class SelectionPlanner(PipelineStep):
-    """One-task step: reads every task's keys and writes the exact subset/val plan to ``<work>/plan/plan.json``."""
+    """One-task step: reads every task's key rows and writes the exact subset/val plan to ``<work>/plan/plan.json``.
+
+    Memory: 16 bytes per record of the whole run (the two key columns), plus one task's key rows while loading.
+    """
 
     name = "📐 Selection plan"
     type = "✂️ - SPLIT"
@@ -116,7 +232,34 @@ class SelectionPlanner(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if world_size != 1:
             raise ValueError(f"{self.name} needs exactly one task, got {world_size}")
-        plan = plan_selection(lambda: iter_keys(self.work_dir), self.subset_size, self.val_ratio)
+        files = work_files(self.work_dir)
+        counts = [work_file.check() for work_file in files]
+        subset_keys, split_keys = [], []
+        for work_file in files:
+            rows = work_file.key_rows()
+            subset_keys.append(rows["subset"].copy())
+            split_keys.append(rows["split"].copy())
+        first_rows = np.cumsum([0, *counts])
+
+        def ids_at(indices: np.ndarray) -> list[str]:
+            """Ids by position in the run's concatenated key rows (only asked for hash ties: rare)."""
+            ids: dict[int, str] = {}
+            owners = np.searchsorted(first_rows, indices, side="right") - 1
+            for owner in np.unique(owners):
+                local = indices[owners == owner] - first_rows[owner]
+                lengths = files[owner].key_rows()["length"].astype(np.int64)
+                offsets = np.cumsum(lengths) - lengths
+                found = read_line_ids(files[owner].lines, offsets[local], lengths[local])
+                ids.update(zip((local + first_rows[owner]).tolist(), found))
+            return [ids[index] for index in indices.tolist()]
+
+        plan = plan_selection_of_arrays(
+            np.concatenate([np.empty(0, np.int64), *subset_keys]),
+            np.concatenate([np.empty(0, np.int64), *split_keys]),
+            ids_at,
+            self.subset_size,
+            self.val_ratio,
+        )
         self.stat_update("candidates", value=plan.total)
         self.stat_update("kept", value=plan.kept)
         self.stat_update("val", value=plan.val)
@@ -125,13 +268,17 @@ class SelectionPlanner(PipelineStep):
 
 
 class SelectionRouter(PipelineStep):
-    """Applies the plan: copies each processed line to ``<output>/train|val/<rank>.jsonl`` or drops it.
+    """Applies the plan: each processed line goes to ``<output>/train|val/<work file>.jsonl`` or is dropped.
 
-    Task ``rank`` takes the work files ``i`` with ``i % world_size == rank`` and reads each line's keys, never
-    the line's JSON. Dropped records go to ``<output>/excluded/not_in_subset/<rank>.jsonl`` as
-    ``{"id", "filter_reason"}``. Tallies (``<work>/counts/written/<rank>.json`` by ``split/difficulty``,
+    Task ``rank`` takes the work files ``i`` with ``i % world_size == rank``. A work file whose lines all go to one
+    split is hard-linked there whole (no bytes copied); any other is copied run by run (module docstring), so
+    outputs are named after the work file they come from (``train/00000-high.jsonl``, ``val/00000-mid.jsonl``).
+    Dropped records go to ``<output>/excluded/not_in_subset/<work file>.jsonl`` as ``{"id", "filter_reason"}``.
+    Tallies (``<work>/counts/written/<rank>.json`` by ``split/difficulty``,
     ``<work>/counts/not_in_subset/<rank>.json``) feed :class:`~trove_blocks.writers.synsql_stats.SynsqlStatsWriter`.
-    Every file is committed atomically when the task ends without error.
+    Copied files are committed atomically when the task ends without error, links at once (atomically too).
+    Memory: one chunk of :data:`ROUTE_CHUNK_ROWS` key rows and one block of :data:`COPY_BYTES`, whatever the input
+    size.
     """
 
     name = "🔀 Selection router"
@@ -145,45 +292,85 @@ class SelectionRouter(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         work, out = Path(self.work_dir), Path(self.output_dir)
         plan = SelectionPlan.from_json(orjson.loads((work / PLAN_FILE).read_bytes()))
-        key_files = sorted((work / KEYS).glob("*.jsonl"))[rank::world_size]
         written: Counter = Counter()
-        dropped = 0
+        dropped = linked = 0
         started = time.perf_counter()
         with ExitStack() as stack:
-            outputs: dict[str, IO[bytes]] = {}
-
-            def output(name: str) -> IO[bytes]:
-                if name not in outputs:
-                    outputs[name] = open_replacing(stack, out / name / f"{rank:05d}.jsonl")
-                return outputs[name]
-
-            for key_file in key_files:
-                line_file = work / LINES / key_file.name
-                with key_file.open("rb") as keys, line_file.open("rb") as lines:
-                    for index, key_line in enumerate(keys):
-                        line = lines.readline()
-                        if not line:
-                            raise ValueError(f"{line_file} has fewer lines than {key_file} ({index}): a partial run")
-                        subset, split_key, record_id, difficulty = orjson.loads(key_line)
-                        split = plan.split_of(subset, split_key, record_id)
-                        if split is None:
-                            output("excluded/not_in_subset").write(
-                                orjson.dumps({"id": record_id, "filter_reason": "not_in_subset"}, option=_LINE)
-                            )
-                            dropped += 1
-                            continue
-                        (outputs.get(split) or output(split)).write(line)
-                        written[split, difficulty] += 1
-                    if lines.readline():
-                        raise ValueError(f"{line_file} has more lines than {key_file}: a partial run")
+            for work_file in work_files(work)[rank::world_size]:
+                names = work_file.difficulties
+                seen: set[int] = set()
+                for keys, codes in self._coded_chunks(plan, work_file):
+                    seen.update(np.unique(codes).tolist())
+                    kept = codes != NOT_KEPT
+                    dropped += len(codes) - int(kept.sum())
+                    by_split = np.bincount(
+                        codes[kept].astype(np.int64) * len(names) + keys["difficulty"][kept],
+                        minlength=len(SPLITS) * len(names),
+                    )
+                    for index, count in enumerate(by_split.tolist()):
+                        if count:
+                            written[SPLITS[index // len(names)], names[index % len(names)]] += count
+                if len(seen) == 1 and NOT_KEPT not in seen:
+                    link_atomic(work_file.lines, out / SPLITS[seen.pop()] / f"{work_file.name}.jsonl")
+                    linked += 1
+                elif seen:
+                    self._copy_lines(plan, work_file, stack, out)
         by = {f"{split}/{difficulty}": count for (split, difficulty), count in sorted(written.items())}
         write_json_atomic(work / "counts" / "written" / f"{rank:05d}.json", {"documents": sum(by.values()), "by": by})
         write_json_atomic(
             work / "counts" / "not_in_subset" / f"{rank:05d}.json",
             {"documents": dropped, "by": {"not_in_subset": dropped} if dropped else {}},
         )
-        for split in ("train", "val"):
+        for split in SPLITS:
             self.stat_update(f"split_{split}", value=sum(n for (s, _), n in written.items() if s == split))
         self.stat_update("not_in_subset", value=dropped)
+        self.stat_update("files_linked", value=linked)
         self.track_time(unit="task").update(time.perf_counter() - started)
         yield from data or ()
+
+    @staticmethod
+    def _coded_chunks(plan: SelectionPlan, work_file: WorkFile) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(key rows, split codes)`` of a work file, one chunk of :data:`ROUTE_CHUNK_ROWS` rows at a time."""
+        offset = 0  # of the chunk's first line in the lines file
+        for first in range(0, work_file.check(), ROUTE_CHUNK_ROWS):
+            keys = work_file.key_rows(ROUTE_CHUNK_ROWS, first)
+            lengths = keys["length"].astype(np.int64)
+            starts = offset + np.cumsum(lengths) - lengths
+
+            def ids_at(indices: np.ndarray, starts=starts, lengths=lengths) -> list[str]:
+                return read_line_ids(work_file.lines, starts[indices], lengths[indices])
+
+            yield keys, plan.split_codes(keys["subset"], keys["split"], ids_at)
+            offset += int(lengths.sum())
+
+    def _copy_lines(self, plan: SelectionPlan, work_file: WorkFile, stack: ExitStack, out: Path) -> None:
+        """Copy a work file's lines to their splits, each run of lines bound for one split as blocks of bytes."""
+        outputs: dict[str, IO[bytes]] = {}
+
+        def output(folder: str) -> IO[bytes]:
+            if folder not in outputs:
+                outputs[folder] = open_replacing(stack, out / folder / f"{work_file.name}.jsonl")
+            return outputs[folder]
+
+        with work_file.lines.open("rb") as lines:
+            for keys, codes in self._coded_chunks(plan, work_file):
+                lengths = keys["length"].astype(np.int64)
+                bounds = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+                for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), len(codes)]):
+                    code = int(codes[start])
+                    if code == NOT_KEPT:
+                        excluded = output("excluded/not_in_subset")
+                        for length in lengths[start:stop].tolist():
+                            entry = {"id": line_id(lines.read(length)), "filter_reason": "not_in_subset"}
+                            excluded.write(orjson.dumps(entry, option=_LINE))
+                        continue
+                    remaining = int(lengths[start:stop].sum())
+                    target = output(SPLITS[code])
+                    while remaining:
+                        block = lines.read(min(remaining, COPY_BYTES))
+                        if not block:
+                            raise ValueError(
+                                f"{work_file.lines} ends before the lines its keys describe: a partial run"
+                            )
+                        target.write(block)
+                        remaining -= len(block)
