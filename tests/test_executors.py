@@ -262,3 +262,16 @@ def test_slurm_refuses_a_venv_that_cannot_import_trove_blocks(slurm_cluster, two
     done = two_stage("--executor", "slurm", "--venv-path", str(bare))
     assert done.returncode == 2
     assert "cannot import trove_blocks" in done.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork is only chosen on Linux")
+def test_workers_fork_until_a_library_starts_threads():
+    script = (
+        "import threading, time\n"
+        "from trove_blocks.executors import pool_start_method\n"
+        "before = pool_start_method()\n"
+        "threading.Thread(target=time.sleep, args=(2,), daemon=True).start()\n"
+        "print(before, pool_start_method())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["fork", "forkserver"]

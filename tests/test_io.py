@@ -42,3 +42,26 @@ def test_atomic_output_gives_ordinary_permissions(tmp_path):
     with atomic_output(tmp_path / "f.txt") as handle:
         handle.write("x")
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_link_atomic_links_and_falls_back_to_a_copy(tmp_path, monkeypatch):
+    import os
+
+    from trove_blocks.io import link_atomic
+
+    source = tmp_path / "work.jsonl"
+    source.write_bytes(b'{"a": 1}\n')
+    target = tmp_path / "out" / "train.jsonl"
+    target.parent.mkdir()
+    target.write_bytes(b"old\n")
+    link_atomic(source, target)
+    assert target.stat().st_ino == source.stat().st_ino and target.read_bytes() == source.read_bytes()
+
+    def no_links(*args):
+        raise OSError("hard links not supported here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    copied = tmp_path / "out" / "val.jsonl"
+    link_atomic(source, copied)
+    assert copied.read_bytes() == source.read_bytes() and copied.stat().st_ino != source.stat().st_ino
+    assert sorted(p.name for p in target.parent.iterdir()) == ["train.jsonl", "val.jsonl"]  # no temporary left
