@@ -230,3 +230,22 @@ def test_batched_doc_len_stats_equal_per_document_updates(tmp_path):
     assert batched.mean == pytest.approx(expected.mean)
     assert batched.variance == pytest.approx(expected.variance)
     assert batched.variance > 0
+
+
+def test_skip_and_limit_build_the_same_documents_as_a_full_read(tmp_path):
+    from datatrove.data import Document
+
+    from trove_blocks.writers.sqlite import SQLiteWriter
+
+    db = tmp_path / "written.db"
+    docs = [Document(text=f"t{i}", id=f"{i:02d}", metadata={"k": i} if i % 2 else {}) for i in range(12)]
+    list(SQLiteWriter(db).run(iter(docs)))
+
+    def read(**options):
+        return [
+            (doc.id, doc.text, doc.metadata) for doc in SQLiteReader(db, "documents", batch_size=5, **options).run()
+        ]
+
+    everything = read()
+    assert everything[0] == ("00", "t0", {}) and everything[1] == ("01", "t1", {"k": 1})  # NULL metadata: none
+    assert read(skip=3, limit=6) == everything[3:9]

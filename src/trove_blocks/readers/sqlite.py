@@ -202,7 +202,7 @@ class SQLiteReader(BaseReader):
                 yield rows
 
     def _adapted_documents(self, rows: list[tuple], layout: RowLayout, first_number: int) -> Iterator[Document]:
-        """Documents of one batch through ``self.adapter`` (rows it turns into no text are left out)."""
+        """Documents of one batch through a custom adapter (rows it turns into no text are left out)."""
         text_at, id_at, metadata_columns = layout
         from_table = self.table is not None
         for number, row in enumerate(rows, first_number):
@@ -243,30 +243,48 @@ class SQLiteReader(BaseReader):
         layout = next(batches, None)
         if layout is None:
             documents = iter(())
-        elif self.adapter == self._default_adapter and not self.skip and self.limit == -1:
+        elif self.adapter == self._default_adapter:
+            if self.skip or self.limit != -1:
+                batches = self._skip_and_limit(self._rows_with_text(batches, layout[0]))
             documents = self._compile_documents(layout)(batches, self._count_batch)
         else:
-            documents = self._adapted_batches(batches, layout)
+            documents = self._counted(self._skip_and_limit(self._adapted_batches(batches, layout)))
         return chain(data or (), documents)
 
-    def _adapted_batches(self, batches: Iterator[list[tuple]], layout: RowLayout) -> Iterator[Document]:
-        """Documents through ``self.adapter`` one row at a time, with skip and limit applied to whole batches."""
-        to_skip, remaining = self.skip, self.limit if self.limit != -1 else None
+    def _rows_with_text(self, batches: Iterator[list[tuple]], text_at: int) -> Iterator[list[tuple]]:
+        """Each batch without its rows whose text is NULL or empty (counted as ``empty_text``)."""
+        for rows in batches:
+            with_text = [row for row in rows if row[text_at]]
+            self._add_count("empty_text", len(rows) - len(with_text))
+            yield with_text
+
+    def _adapted_batches(self, batches: Iterator[list[tuple]], layout: RowLayout) -> Iterator[list[Document]]:
+        """Each batch's documents through ``self.adapter`` (rows it turns into no text counted as ``empty_text``)."""
         numbered = 0
         for rows in batches:
-            first_number, numbered = numbered, numbered + len(rows)
-            documents = list(self._adapted_documents(rows, layout, first_number))
-            empty = len(rows) - len(documents)
+            documents = list(self._adapted_documents(rows, layout, numbered))
+            numbered += len(rows)
+            self._add_count("empty_text", len(rows) - len(documents))
+            yield documents
+
+    def _skip_and_limit(self, batches: Iterator[list]) -> Iterator[list]:
+        """The batches without their first ``skip`` items and with at most ``limit`` items in all (per task)."""
+        to_skip, remaining = self.skip, self.limit if self.limit != -1 else None
+        for batch in batches:
             if to_skip:
-                skipped = min(to_skip, len(documents))
-                documents, to_skip = documents[skipped:], to_skip - skipped
+                skipped = min(to_skip, len(batch))
+                batch, to_skip = batch[skipped:], to_skip - skipped
             if remaining is not None:
-                documents, remaining = documents[:remaining], remaining - min(remaining, len(documents))
-            lengths = [len(document.text) for document in documents]
-            yield from documents
-            self._count_batch(len(documents) + empty, lengths)
+                batch, remaining = batch[:remaining], remaining - min(remaining, len(batch))
+            yield batch
             if remaining == 0:
-                break
+                return
+
+    def _counted(self, batches: Iterator[list[Document]]) -> Iterator[Document]:
+        """The documents of the batches, counted (``documents``, ``doc_len``) once per batch."""
+        for documents in batches:
+            yield from documents
+            self._count_batch(len(documents), [len(document.text) for document in documents])
 
     def _compile_documents(
         self, layout: RowLayout
