@@ -14,7 +14,7 @@ from pathlib import Path
 
 from trove_blocks.finewiki.samples import iter_jsonl, sample_files
 from trove_blocks.io import atomic_output, write_json_atomic
-from trove_blocks.splits import plan_selection, split_key, subset_key
+from trove_blocks.splits import SelectionKeys, plan_selection
 
 
 def _sample_ids(root: Path, layout: str) -> list[str]:
@@ -42,7 +42,8 @@ def make_splits(root: str | Path, layout: str, output: str | Path, max_samples: 
     ids = _sample_ids(root, layout)
     if len(set(ids)) != len(ids):
         raise ValueError(f"{root}: duplicate sample ids (several wikis or runs in one output?)")
-    keys = [(subset_key(sample, seed), split_key(sample, seed), sample) for sample in ids]
+    keys_of = SelectionKeys(seed)  # both keys from one hash per sample
+    keys = [(*keys_of(sample), sample) for sample in ids]
     kept = min(max_samples, len(ids))
     plan = plan_selection(lambda: iter(keys), max_samples, val_size / kept if kept else 0.0)
     assignment = {sample: plan.split_of(a, b, sample) for a, b, sample in keys}

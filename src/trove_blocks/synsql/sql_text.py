@@ -13,9 +13,12 @@ line onto it would comment that line out).
   odd positions are exactly the literals' contents (an escaped ``''`` adds an empty piece and keeps the parity).
   When no literal holds whitespace, collapsing the whole query at once gives the same result; otherwise only
   the even pieces are collapsed. ~3.5 µs.
-* Anything else (double quotes, backticks, brackets, comments, an unclosed literal) takes the general scan:
-  the first characters of openers (a quote, ``[``, ``-``, ``/``) are searched with one character-class regex,
-  each span's end is found with ``str.find`` and the text between spans is collapsed by ``str.split``. ~7 µs.
+* Queries that also hold ``--`` comments are cut at each comment (a ``--`` after an even number of quotes since
+  the last comment), and the text between comments is collapsed the same way. ~4-8 µs.
+* Anything else (double quotes, backticks, brackets, block comments, an unclosed literal) takes the general
+  scan: the first characters of openers (a quote, ``[``, ``-``, ``/``) are searched with one character-class
+  regex, each span's end is found with ``str.find`` and the text between spans is collapsed by ``str.split``.
+  ~7 µs.
 """
 
 from __future__ import annotations
@@ -58,16 +61,14 @@ def _normalize_line_comments(sql: str) -> str:
         if sql.count("'", position, dash) % 2:  # inside a literal
             search = dash + 1
             continue
-        collapsed = _collapse_outside_literals(sql[position:dash])
         end = sql.find("\n", dash)
         end = len(sql) if end < 0 else end
-        parts.append(collapsed.lstrip(" ") if parts else collapsed)
+        _append_collapsed(parts, _collapse_outside_literals(sql[position:dash]))
         parts.append(sql[dash:end].rstrip() + "\n")
         position = search = end
     if sql.count("'", position) % 2:  # an unclosed literal after the last comment: the general scan keeps it whole
         return _normalize_spans(sql)
-    rest = _collapse_outside_literals(sql[position:])
-    parts.append(rest.lstrip(" ") if parts else rest)
+    _append_collapsed(parts, _collapse_outside_literals(sql[position:]))
     return "".join(parts).strip()
 
 
@@ -156,12 +157,10 @@ def _span_end(sql: str, start: int, opener: str) -> int:
 
 def _add_plain(parts: list[str], text: str) -> None:
     """Append unprotected ``text`` with whitespace runs as single spaces (none right after a comment's newline)."""
-    if not text:
-        return
-    words = text.split()
-    after_newline = not parts or parts[-1].endswith("\n")
-    if text[0].isspace() and not after_newline:
-        parts.append(" ")
-    parts.append(" ".join(words))
-    if words and text[-1].isspace():
-        parts.append(" ")
+    if text:
+        _append_collapsed(parts, _collapse_keeping_edges(text))
+
+
+def _append_collapsed(parts: list[str], collapsed: str) -> None:
+    """Append collapsed text, without its leading space at the start or right after a comment's newline."""
+    parts.append(collapsed.lstrip(" ") if not parts or parts[-1].endswith("\n") else collapsed)
