@@ -59,7 +59,7 @@ _LINE = orjson.OPT_APPEND_NEWLINE
 #: difficulty code (uint8, an index into the ``difficulties`` of the keys file's JSON sidecar); little endian
 KEY_ROW = np.dtype([("subset", "<i8"), ("split", "<i8"), ("length", "<u4"), ("difficulty", "u1")])
 _PACK_KEY_ROW = struct.Struct("<qqIB").pack
-#: key rows handled at once by the router (~5.5 MB of keys and per-row arrays)
+#: key rows read at once to check or route a work file (~5.5 MB of keys and per-row arrays)
 ROUTE_CHUNK_ROWS = 1 << 18
 #: largest block of line bytes held in memory while copying a run of lines
 COPY_BYTES = 1 << 22
@@ -112,7 +112,7 @@ class WorkFile:
     def check(self) -> int:
         """Number of key rows; ValueError when keys, sidecar and lines disagree (files of different runs)."""
         rows, remainder = divmod(self.keys.stat().st_size, KEY_ROW.itemsize)
-        described = int(self.key_rows()["length"].sum(dtype=np.int64)) if rows else 0
+        described = sum(int(chunk["length"].sum(dtype=np.int64)) for chunk in self.key_chunks())
         found = self.lines.stat().st_size if self.lines.is_file() else 0
         if remainder or rows != self.sidecar["records"] or described != found:
             raise ValueError(
@@ -124,6 +124,11 @@ class WorkFile:
     def key_rows(self, count: int = -1, offset: int = 0) -> np.ndarray:
         """``count`` key rows (-1: all) from row ``offset`` on."""
         return np.fromfile(self.keys, dtype=KEY_ROW, count=count, offset=offset * KEY_ROW.itemsize)
+
+    def key_chunks(self) -> Iterator[np.ndarray]:
+        """The key rows, :data:`ROUTE_CHUNK_ROWS` at a time (memory does not grow with the file)."""
+        for first in range(0, self.keys.stat().st_size // KEY_ROW.itemsize, ROUTE_CHUNK_ROWS):
+            yield self.key_rows(ROUTE_CHUNK_ROWS, first)
 
 
 def work_files(work_dir: str | Path) -> list[WorkFile]:
@@ -297,6 +302,7 @@ class SelectionRouter(PipelineStep):
         started = time.perf_counter()
         with ExitStack() as stack:
             for work_file in work_files(work)[rank::world_size]:
+                work_file.check()
                 names = work_file.difficulties
                 seen: set[int] = set()
                 for keys, codes in self._coded_chunks(plan, work_file):
@@ -330,10 +336,13 @@ class SelectionRouter(PipelineStep):
 
     @staticmethod
     def _coded_chunks(plan: SelectionPlan, work_file: WorkFile) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """``(key rows, split codes)`` of a work file, one chunk of :data:`ROUTE_CHUNK_ROWS` rows at a time."""
+        """``(key rows, split codes)`` of a work file, one chunk of :data:`ROUTE_CHUNK_ROWS` rows at a time.
+
+        A file that is copied goes through this twice (to tally and decide, then to copy): computing its codes again
+        costs a few numpy passes; keeping them would cost memory that grows with the file.
+        """
         offset = 0  # of the chunk's first line in the lines file
-        for first in range(0, work_file.check(), ROUTE_CHUNK_ROWS):
-            keys = work_file.key_rows(ROUTE_CHUNK_ROWS, first)
+        for keys in work_file.key_chunks():
             lengths = keys["length"].astype(np.int64)
             starts = offset + np.cumsum(lengths) - lengths
 
