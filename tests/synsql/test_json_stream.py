@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 
 import pytest
 
@@ -103,3 +104,70 @@ def test_byte_ranges_cover_all_files_without_overlap():
                 assert 0 <= start < end <= sizes[index]
                 seen[index] += end - start
         assert seen == sizes
+
+
+def offsets_and_values(raw: bytes, tasks: int = 1) -> list[tuple[int, object]]:
+    found = []
+    for rank in range(tasks):
+        for _, start, end in byte_range_shard([len(raw)], rank, tasks):
+            found += [(r.offset, r.decode("mem")) for r in iter_records(io.BytesIO(raw), "mem", start, end, len(raw))]
+    return found
+
+
+def random_value(rng: random.Random, depth: int = 0):
+    """Strings full of braces, commas and escapes, and (less often) nested objects and arrays of objects."""
+    kind = rng.randrange(6 if depth < 2 else 3)
+    if kind == 0:
+        return rng.choice([None, True, 3, -0.5, ""])
+    if kind in (1, 2):
+        pieces = ["}", "},", "} ,", "}]", "}\n]", "{", '"', "\\", " ", "\n", "x", "]", "[", ",", "é", "\t"]
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(30)))
+    if kind == 3:
+        return {f"n{j}": random_value(rng, depth + 1) for j in range(rng.randrange(3))}
+    return [random_value(rng, depth + 1) for _ in range(rng.randrange(3))]
+
+
+@pytest.mark.parametrize("chunk", [97, 4096, 1 << 20])
+@pytest.mark.parametrize("indent", [None, 0, 2])
+def test_guessed_object_ends_equal_the_exact_scan(monkeypatch, chunk, indent):
+    """Ends found by decoding at a guessed ``}`` give the same records and offsets as the exact scan alone."""
+    rng = random.Random(chunk * 10 + (indent or 0))
+    records = [{f"k{j}": random_value(rng) for j in range(rng.randrange(6))} for _ in range(400)]
+    raw = json.dumps(records, indent=indent, ensure_ascii=rng.random() < 0.5).encode()
+    monkeypatch.setattr(json_stream, "CHUNK_BYTES", chunk)
+    guessed = offsets_and_values(raw, tasks=3)
+    monkeypatch.setattr(json_stream, "MAX_CLOSING_BRACES", 0)
+    assert guessed == offsets_and_values(raw, tasks=3)
+    assert [value for _, value in guessed] == records
+
+
+def test_real_records_need_no_exact_scan(monkeypatch):
+    """With a window larger than a record, every SynSQL record is found by a guess that decodes."""
+    monkeypatch.setattr(json_stream, "CHUNK_BYTES", 1 << 20)
+    scans = []
+    monkeypatch.setattr(json_stream._Window, "element_end", lambda self, i: scans.append(i))
+    raw = json.dumps(REAL, indent=2).encode()
+    assert [value for _, value in offsets_and_values(raw)] == REAL
+    assert scans == []
+
+
+def test_many_braces_in_one_record_fall_back_to_the_exact_scan(monkeypatch):
+    monkeypatch.setattr(json_stream, "CHUNK_BYTES", 1 << 20)
+    records = [{"cot": "}, " * 500, "nested": [{"a": {}}, {"b": [{}]}] * 20}, {"q": "} ]"}] * 3
+    raw = json.dumps(records).encode()
+    assert [value for _, value in offsets_and_values(raw)] == records
+
+
+@pytest.mark.parametrize("chunk", [97, 1 << 20])
+def test_malformed_record_error_is_the_exact_scans(monkeypatch, chunk):
+    """A record that does not decode is left to the exact scan, so its error names the same byte."""
+    monkeypatch.setattr(json_stream, "CHUNK_BYTES", chunk)
+    raw = b'[{"a": "x}, {"}, {"a": [1, 2}, {"b": 3}]'
+    errors = []
+    for braces in (json_stream.MAX_CLOSING_BRACES, 0):
+        monkeypatch.setattr(json_stream, "MAX_CLOSING_BRACES", braces)
+        with pytest.raises(JsonStreamError, match="invalid JSON in record") as caught:
+            offsets_and_values(raw)
+        errors.append((caught.value.offset, str(caught.value)))
+    assert errors[0] == errors[1]
+    assert errors[0][0] == raw.index(b'}, {"b"')

@@ -1,9 +1,18 @@
 """Stream the records of a top-level JSON array (or a JSON-lines file) in constant memory, by byte range.
 
 SynSQL's data.json is ONE 9.36 GB array. To spread it over many tasks, each task takes the records whose
-first byte falls in its byte range ``[start, end)`` of the file. Record boundaries are found by a small
-JSON-aware scanner (it tracks strings, escapes and bracket depth; ``bytes.find`` and one regex do the work in C),
-and each record's bytes are decoded on their own with orjson.
+first byte falls in its byte range ``[start, end)`` of the file, and decodes each record's bytes on its own with
+orjson. Record boundaries are found in two ways:
+
+* guessed and proven (:meth:`_Window.decode_object`): an object ends at one of the ``}`` followed by ``,`` or
+  ``]``; the first such ``}`` up to which the bytes decode as one JSON value IS the object's end (a JSON object
+  closes at exactly one place, so a shorter or longer slice cannot decode). The decode is the one the record needs
+  anyway, so finding the end costs one ``bytes.find`` per ``}``: ~4 µs per 3.9 KB SynSQL record in all, 2.7x
+  less than the exact scan. A ``}`` inside a string or a nested object only costs a failed decode.
+* scanned exactly (:meth:`_Window.element_end`, a small JSON-aware scanner tracking strings, escapes and bracket
+  depth; ``bytes.find`` and one regex do the work in C): for non-objects, for records cut by the end of the read
+  window, after :data:`MAX_END_GUESSES` failed guesses, and for malformed records (whose error then names the
+  byte just as before).
 
 A task that starts mid-file cannot know whether that byte lies inside a string. It finds its first record with
 :func:`find_record_start`: the first ``{`` preceded by ``,`` or ``[`` from which two consecutive elements decode
@@ -21,7 +30,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO
 
 import orjson
@@ -30,11 +38,16 @@ import orjson
 CHUNK_BYTES = 1 << 20
 #: a guessed record start is rejected when its scan runs longer than this (bytes)
 MAX_GUESS_BYTES = 64 << 20
+#: ``}`` looked at, and failed decodes, while guessing where one object ends, before the exact scan takes over
+MAX_CLOSING_BRACES, MAX_END_GUESSES = 64, 4
 
 _STRUCTURAL = re.compile(rb'["\[\]{}]')
 _NOT_WHITESPACE = re.compile(rb"[^ \t\r\n]")
 _SCALAR_END = re.compile(rb"[,\]} \t\r\n]")
 _QUOTE, _BACKSLASH, _COMMA = 0x22, 0x5C, 0x2C
+_AFTER_OBJECT = (_COMMA, 0x5D)  # , ]
+_WHITESPACE = b" \t\r\n"
+_UNDECODED = object()
 _OPEN = (0x7B, 0x5B)  # { [
 _CLOSE = (0x7D, 0x5D)  # } ]
 
@@ -56,14 +69,21 @@ class _Truncated(Exception):
     """The scan reached the end of the file (or the guess limit) inside an element."""
 
 
-@dataclass(frozen=True)
 class RawRecord:
-    """One element of the input: its first byte's offset in the file and its undecoded bytes."""
+    """One element of the input: its first byte's offset in the file, its bytes, and its value once decoded (the
+    scanner decodes an object when it guesses the object's end, see the module docstring)."""
 
-    offset: int
-    data: bytes
+    __slots__ = ("offset", "data", "_value")
+
+    def __init__(self, offset: int, data: bytes, value: object = _UNDECODED):
+        self.offset, self.data, self._value = offset, data, value
+
+    def __repr__(self) -> str:
+        return f"RawRecord(offset={self.offset}, data={self.data[:40]!r}...)"
 
     def decode(self, path: str):
+        if self._value is not _UNDECODED:
+            return self._value
         try:
             return orjson.loads(self.data)
         except orjson.JSONDecodeError as error:
@@ -124,6 +144,32 @@ class _Window:
             if (q - 1 - b) % 2 == 0:
                 return q + 1
             k = q + 1
+
+    def decode_object(self, i: int) -> RawRecord | None:
+        """``buf[i]`` is ``{``: the object as a record (bytes and value, offset in the file), its end guessed and proven
+        by decoding (module docstring); None when no guess within the window decodes, or after
+        :data:`MAX_CLOSING_BRACES` / :data:`MAX_END_GUESSES` (the caller then scans exactly)."""
+        buf, k, wrong = self.buf, i, 0
+        for _ in range(MAX_CLOSING_BRACES):
+            stop = buf.find(b"}", k) + 1
+            if stop == 0 or stop >= len(buf):
+                return None
+            k = stop
+            follow = buf[stop]
+            if follow not in _AFTER_OBJECT:
+                if follow not in _WHITESPACE:
+                    continue
+                after = _NOT_WHITESPACE.search(buf, stop)
+                if after is None or buf[after.start()] not in _AFTER_OBJECT:
+                    continue
+            data = buf[i:stop]
+            try:
+                return RawRecord(self.base + i, data, orjson.loads(data))
+            except orjson.JSONDecodeError:
+                wrong += 1
+                if wrong == MAX_END_GUESSES:
+                    return None
+        return None
 
     def element_end(self, i: int) -> int:
         """``buf[i]`` starts a JSON value: index just after it (brackets are matched by depth only)."""
@@ -255,11 +301,16 @@ def iter_array(handle: IO[bytes], path: str, start: int, end: int, size: int) ->
         if offset >= end:
             _verify_next_start(handle, path, end, offset)
             return
-        try:
-            stop = window.element_end(i)
-        except _Truncated as truncated:
-            raise JsonStreamError(path, offset, f"truncated record ({truncated})", index) from None
-        yield RawRecord(offset, window.buf[i:stop])
+        record = window.decode_object(i) if window.buf[i] == 0x7B else None
+        if record is None:
+            try:
+                stop = window.element_end(i)
+            except _Truncated as truncated:
+                raise JsonStreamError(path, offset, f"truncated record ({truncated})", index) from None
+            record = RawRecord(offset, window.buf[i:stop])
+        else:
+            stop = i + len(record.data)
+        yield record
         if index is not None:
             index += 1
         k = window.skip_whitespace(stop)
