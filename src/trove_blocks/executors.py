@@ -30,6 +30,8 @@ from datatrove.executor import slurm as datatrove_slurm
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
 
+from trove_blocks.progress import duration
+
 EXECUTORS = ("local", "slurm", "ray")
 
 #: flags that only mean something to Slurm, by argparse dest
@@ -617,7 +619,7 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
             elapsed = time.time() - started
             eta = elapsed / done * (todo - done) if done else float("nan")
             logger.info(
-                f"{self.logging_dir.path}: {done}/{todo} tasks done in {_duration(elapsed)}, ETA {_duration(eta)}"
+                f"{self.logging_dir.path}: {done}/{todo} tasks done in {duration(elapsed)}, ETA {duration(eta)}"
             )
 
 
@@ -653,14 +655,6 @@ def pool_start_method() -> str:
     if sys.platform == "linux" and threads is not None and threads <= _THREADS_AT_IMPORT:
         return "fork"
     return "forkserver"
-
-
-def _duration(seconds: float) -> str:
-    if seconds != seconds:  # nan
-        return "?"
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
 
 
 class TrackedSlurmPipelineExecutor(SlurmPipelineExecutor):

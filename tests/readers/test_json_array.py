@@ -51,3 +51,23 @@ def test_truncated_file_error_names_file_and_offset(folder):
     (folder / "data.json").write_bytes(raw[: len(raw) - 500])
     with pytest.raises(JsonStreamError, match=r"data.json: byte \d+"):
         read(folder, 1)
+
+
+def test_a_long_range_logs_progress_with_an_eta(folder, monkeypatch):
+    """Every PROGRESS_CHECK_RECORDS records the reader looks at the clock; with a tiny interval it logs each time."""
+    from datatrove.utils.logging import logger
+
+    from trove_blocks.readers import json_array
+
+    monkeypatch.setattr(json_array, "PROGRESS_CHECK_RECORDS", 10)
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}")
+    try:
+        docs = read(folder, 1, glob_pattern="data.json", progress_seconds=1e-9)
+    finally:
+        logger.remove(sink)
+    progress = [line for line in lines if "ETA" in line]
+    assert len(docs) == 27 and len(progress) == 2  # after records 10 and 20
+    size = (folder / "data.json").stat().st_size
+    assert f"bytes 0-{size:,}" in progress[0] and "10 records" in progress[0] and "20 records" in progress[1]
+    assert "ETA ?" not in progress[1]

@@ -13,8 +13,9 @@ Documents:
     passed on, so kept + excluded = read downstream.
   * ``metadata``: the other fields; a record that is not a JSON object arrives as ``{"json_value": value}``.
 
-Malformed or truncated input raises :class:`~trove_blocks.synsql.json_stream.JsonStreamError` naming the file
-and byte offset.
+A task logs its progress through its byte range with an ETA every ``progress_seconds`` (one task may read all
+of a 9 GB file). Malformed or truncated input raises :class:`~trove_blocks.synsql.json_stream.JsonStreamError`
+naming the file and byte offset.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers.base import BaseDiskReader
 
+from trove_blocks.progress import ByteProgress
 from trove_blocks.synsql.json_stream import byte_range_shard, iter_records
+
+#: records between two looks at the clock for a progress line
+PROGRESS_CHECK_RECORDS = 1024
 
 
 class JsonArrayReader(BaseDiskReader):
@@ -36,6 +41,7 @@ class JsonArrayReader(BaseDiskReader):
         data_folder: folder (or DataFolder) holding the files
         glob_pattern: which files, e.g. ``"data.json"`` or ``"*.jsonl"`` (default: all files)
         text_key, id_key, adapter, default_metadata, limit (per task), recursive: as in datatrove's readers
+        progress_seconds: log a progress line with an ETA at most this often (seconds; 0: never)
     """
 
     name = "🧩 JSON array (byte ranges)"
@@ -51,6 +57,7 @@ class JsonArrayReader(BaseDiskReader):
         default_metadata: dict | None = None,
         limit: int = -1,
         recursive: bool = True,
+        progress_seconds: float = 10.0,
     ):
         super().__init__(
             data_folder,
@@ -63,6 +70,7 @@ class JsonArrayReader(BaseDiskReader):
             glob_pattern=glob_pattern,
             add_file_path=False,
         )
+        self.progress_seconds = progress_seconds
 
     def _default_adapter(self, data, path: str, id_in_file: int | str) -> dict:
         if not isinstance(data, dict):
@@ -86,8 +94,13 @@ class JsonArrayReader(BaseDiskReader):
     def read_range(self, filepath: str, start: int, end: int, size: int) -> DocumentsPipeline:
         """Documents of the records of ``filepath`` whose first byte lies in ``[start, end)``."""
         shown_path = self.data_folder.resolve_paths(filepath)
+        progress = None
+        if self.progress_seconds:
+            progress = ByteProgress(f"{shown_path} bytes {start:,}-{end:,}", start, end, self.progress_seconds)
         with self.data_folder.open(filepath, "rb") as handle:
-            for record in iter_records(handle, shown_path, start, end, size):
+            for count, record in enumerate(iter_records(handle, shown_path, start, end, size), 1):
+                if progress and not count % PROGRESS_CHECK_RECORDS:
+                    progress.update(record.offset, count)
                 yield self.get_document_from_dict(record.decode(shown_path), filepath, record.offset)
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
