@@ -50,6 +50,11 @@ def test_fast_paths_equal_the_general_scan_fuzzed():
         "\xa0",
         "'",
         "''",
+        '"',
+        '""',
+        "`",
+        "[",
+        "]",
         "\x01",
         "é",
         "-",
@@ -58,6 +63,6 @@ def test_fast_paths_equal_the_general_scan_fuzzed():
         "x = ",
         "\n    ",
     ]
-    for _ in range(60_000):
+    for _ in range(100_000):
         sql = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
         assert normalize_sql(sql) == _normalize_spans(sql), repr(sql)

@@ -8,14 +8,16 @@ line onto it would comment that line out).
 ``str.split`` + ``join`` (~3 µs for a 670-character SynSQL query) is the floor; a per-token regex costs
 ~120 µs, one alternation regex matching whole spans ~15 µs. Two paths reach that floor or near it:
 
-* Queries whose only protected spans are single-quoted literals (most of SynSQL: about half have no span at
-  all, most others only ``'...'`` literals) are cut at every ``'``: with every literal closed, the pieces at
-  odd positions are exactly the literals' contents (an escaped ``''`` adds an empty piece and keeps the parity).
-  When no literal holds whitespace, collapsing the whole query at once gives the same result; otherwise only
-  the even pieces are collapsed. ~3.5 µs.
+* Queries whose only protected spans are quoted with ONE kind of quote, ``'...'`` literals or ``"..."``
+  (most of SynSQL: about half have no span at all, most others only ``'...'`` literals; Spider quotes its
+  literals with ``"``) are cut at every quote: with every span closed, the pieces at odd positions are exactly
+  the spans' contents (an escaped ``''`` adds an empty piece and keeps the parity). When no span holds a
+  whitespace run that ``split`` would change (anything but a lone space, which sits between two non-space
+  characters), collapsing the whole query at once gives the same result; otherwise only the even pieces are
+  collapsed. ~3.5 µs.
 * Queries that also hold ``--`` comments are cut at each comment (a ``--`` after an even number of quotes since
   the last comment), and the text between comments is collapsed the same way. ~4-8 µs.
-* Anything else (double quotes, backticks, brackets, block comments, an unclosed literal) takes the general
+* Anything else (both kinds of quote, backticks, brackets, block comments, an unclosed span) takes the general
   scan: the first characters of openers (a quote, ``[``, ``-``, ``/``) are searched with one character-class
   regex, each span's end is found with ``str.find`` and the text between spans is collapsed by ``str.split``.
   ~7 µs.
@@ -32,43 +34,47 @@ _SECOND_CHAR = {"-": "-", "/": "*"}
 
 def normalize_sql(sql: str) -> str:
     """``sql`` on as few lines as possible: whitespace runs outside quotes become one space, ends stripped."""
-    # openers other than single quotes and line comments need the general scan; one-character tests first
+    # openers other than one kind of quote and line comments need the general scan; one-character tests first
     # (memchr: ~0.02 µs each, a two-character search ~0.5 µs)
-    if '"' in sql or "`" in sql or "[" in sql or ("/" in sql and "/*" in sql):
+    if "`" in sql or "[" in sql or ("/" in sql and "/*" in sql):
+        return _normalize_spans(sql)
+    quote = "'" if "'" in sql else '"'
+    if quote == "'" and '"' in sql:
         return _normalize_spans(sql)
     if _next_line_comment(sql, 0) >= 0:
-        return _normalize_line_comments(sql)
-    if "'" not in sql:
+        return _normalize_line_comments(sql, quote)
+    if quote not in sql:
         return " ".join(sql.split())
-    if sql.count("'") % 2:  # an unclosed literal runs to the end: the general scan keeps it whole
+    if sql.count(quote) % 2:  # an unclosed span runs to the end: the general scan keeps it whole
         return _normalize_spans(sql)
-    literals = "".join(sql.split("'")[1::2])
-    if literals.isprintable() and " " not in literals:
-        return " ".join(sql.split())  # no literal holds whitespace (nor control characters): nothing to protect
-    return _collapse_outside_literals(sql).strip()
+    quoted = "".join(sql.split(quote)[1::2])
+    if quoted.isprintable() and "  " not in quoted:
+        # every whitespace character but the space is unprintable: no span holds a run that split() changes
+        return " ".join(sql.split())
+    return _collapse_outside_quotes(sql, quote).strip()
 
 
-def _normalize_line_comments(sql: str) -> str:
-    """:func:`normalize_sql` of a query with ``--`` comments and no other openers than single quotes.
+def _normalize_line_comments(sql: str, quote: str) -> str:
+    """:func:`normalize_sql` of a query with ``--`` comments and no other openers than ``quote`` (``'`` or ``"``).
 
     A ``--`` opens a comment when an even number of quotes lies between the end of the previous comment and it
     (quotes inside comments do not count); the comment keeps its text and the newline that ends it, the text
-    between comments is collapsed around its literals.
+    between comments is collapsed around its quoted spans.
     """
     parts: list[str] = []
     position = search = 0  # start of the text after the last comment; where to look for the next "--"
     while (dash := _next_line_comment(sql, search)) >= 0:
-        if sql.count("'", position, dash) % 2:  # inside a literal
+        if sql.count(quote, position, dash) % 2:  # inside a quoted span
             search = dash + 1
             continue
         end = sql.find("\n", dash)
         end = len(sql) if end < 0 else end
-        _append_collapsed(parts, _collapse_outside_literals(sql[position:dash]))
+        _append_collapsed(parts, _collapse_outside_quotes(sql[position:dash], quote))
         parts.append(sql[dash:end].rstrip() + "\n")
         position = search = end
-    if sql.count("'", position) % 2:  # an unclosed literal after the last comment: the general scan keeps it whole
+    if sql.count(quote, position) % 2:  # an unclosed span after the last comment: the general scan keeps it whole
         return _normalize_spans(sql)
-    _append_collapsed(parts, _collapse_outside_literals(sql[position:]))
+    _append_collapsed(parts, _collapse_outside_quotes(sql[position:], quote))
     return "".join(parts).strip()
 
 
@@ -82,17 +88,17 @@ def _next_line_comment(sql: str, start: int) -> int:
     return -1
 
 
-def _collapse_outside_literals(text: str) -> str:
-    """``text`` (every literal closed) with whitespace runs outside ``'...'`` literals as single spaces, a run at
+def _collapse_outside_quotes(text: str, quote: str) -> str:
+    """``text`` (every span closed) with whitespace runs outside ``quote``-quoted spans as single spaces, a run at
     either end kept as one space.
 
-    Cut at every quote, the pieces at odd positions are exactly the literals' contents (an escaped ``''`` adds an
+    Cut at every quote, the pieces at odd positions are exactly the spans' contents (an escaped ``''`` adds an
     empty piece and keeps the parity).
     """
-    pieces = text.split("'")
+    pieces = text.split(quote)
     for index in range(0, len(pieces), 2):
         pieces[index] = _collapse_keeping_edges(pieces[index])
-    return "'".join(pieces)
+    return quote.join(pieces)
 
 
 def _collapse_keeping_edges(text: str) -> str:
