@@ -20,3 +20,24 @@ def test_role_packages_export_pipeline_steps_of_their_role():
             assert getattr(trove_blocks, name) is obj  # also at the top level
             if inspect.isclass(obj) and not issubclass(obj, Exception):
                 assert issubclass(obj, PipelineStep), f"{package.__name__}.{name} is not a PipelineStep"
+
+
+def test_domain_modules_import_without_datatrove_executors():
+    """Names are imported on first use: the domain logic does not pull in datatrove's executors."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trove_blocks.synsql, trove_blocks.packing, trove_blocks.splits; "
+        "assert 'datatrove.executor' not in sys.modules, 'executors imported'; "
+        "import trove_blocks; trove_blocks.readers.JsonArrayReader; trove_blocks.Stage; "
+        "assert 'datatrove.executor' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_unknown_names_raise_attribute_error():
+    import pytest
+
+    with pytest.raises(AttributeError, match="no_such_block"):
+        trove_blocks.no_such_block  # noqa: B018

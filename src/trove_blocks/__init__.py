@@ -6,57 +6,58 @@ Public API, re-exported here:
 - the blocks, by role as in datatrove: :mod:`trove_blocks.readers`, :mod:`~trove_blocks.filters`,
   :mod:`~trove_blocks.taggers`, :mod:`~trove_blocks.formatters`, :mod:`~trove_blocks.writers`;
 - offline-first tokenizer loading (:func:`load_tokenizer`).
+Names are imported on first use (PEP 562): ``import trove_blocks.synsql`` or a training loader does not pay for
+datatrove's executors (~0.35 s, most of it huggingface_hub), and a script loads only the blocks it names.
 Training loaders (MLX) are in :mod:`trove_blocks.loaders`; domain logic without datatrove in
 :mod:`~trove_blocks.synsql`, :mod:`~trove_blocks.curriculum`, :mod:`~trove_blocks.finewiki`,
 :mod:`~trove_blocks.tabular`, :mod:`~trove_blocks.packing`, :mod:`~trove_blocks.manifest`, :mod:`~trove_blocks.render`,
 :mod:`~trove_blocks.splits`.
 """
 
-from trove_blocks.executors import (
-    ExecutionSettings,
-    RunReport,
-    Stage,
-    StageReport,
-    UsageError,
-    add_executor_arguments,
-    finish,
-    parse_settings,
-    run_stages,
-    script_settings,
-    settings_from_args,
-    wait_for_slurm_jobs,
-)
-from trove_blocks.filters import *  # noqa: F403
-from trove_blocks.filters import __all__ as _filters
-from trove_blocks.formatters import *  # noqa: F403
-from trove_blocks.formatters import __all__ as _formatters
-from trove_blocks.readers import *  # noqa: F403
-from trove_blocks.readers import __all__ as _readers
-from trove_blocks.taggers import *  # noqa: F403
-from trove_blocks.taggers import __all__ as _taggers
-from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer, tokenizer_file
-from trove_blocks.writers import *  # noqa: F403
-from trove_blocks.writers import __all__ as _writers
+from __future__ import annotations
 
-__all__ = [
-    *_readers,
-    *_filters,
-    *_taggers,
-    *_formatters,
-    *_writers,
-    "TokenizerLoadError",
-    "load_tokenizer",
-    "tokenizer_file",
-    "ExecutionSettings",
-    "RunReport",
-    "Stage",
-    "StageReport",
-    "UsageError",
-    "add_executor_arguments",
-    "finish",
-    "parse_settings",
-    "run_stages",
-    "script_settings",
-    "settings_from_args",
-    "wait_for_slurm_jobs",
-]
+import importlib
+import importlib.util
+
+#: the executor interface and tokenizer loading, by module
+_MODULE_EXPORTS = {
+    "trove_blocks.executors": (
+        "ExecutionSettings",
+        "RunReport",
+        "Stage",
+        "StageReport",
+        "UsageError",
+        "add_executor_arguments",
+        "finish",
+        "parse_settings",
+        "run_stages",
+        "script_settings",
+        "settings_from_args",
+        "wait_for_slurm_jobs",
+    ),
+    "trove_blocks.tokenizers": ("TokenizerLoadError", "load_tokenizer", "tokenizer_file"),
+}
+_HOME = {name: module for module, names in _MODULE_EXPORTS.items() for name in names}
+#: the block packages by role; each one's ``__all__`` is re-exported here
+_ROLE_PACKAGES = tuple(f"trove_blocks.{role}" for role in ("readers", "filters", "taggers", "formatters", "writers"))
+
+
+def __getattr__(name: str):
+    if name == "__all__":
+        value = [export for package in _ROLE_PACKAGES for export in importlib.import_module(package).__all__]
+        value += list(_HOME)
+    elif name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+    elif name.startswith("__"):
+        raise AttributeError(f"module 'trove_blocks' has no attribute {name!r}")
+    elif importlib.util.find_spec(f"trove_blocks.{name}") is not None:  # a subpackage or module
+        value = importlib.import_module(f"trove_blocks.{name}")
+    else:
+        for package in map(importlib.import_module, _ROLE_PACKAGES):
+            if name in package.__all__:
+                value = getattr(package, name)
+                break
+        else:
+            raise AttributeError(f"module 'trove_blocks' has no attribute {name!r}")
+    globals()[name] = value  # looked up once
+    return value

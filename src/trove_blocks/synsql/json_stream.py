@@ -7,12 +7,12 @@ orjson. Record boundaries are found in two ways:
 * guessed and proven (:meth:`_Window.decode_object`): an object ends at one of the ``}`` followed by ``,`` or
   ``]``; the first such ``}`` up to which the bytes decode as one JSON value IS the object's end (a JSON object
   closes at exactly one place, so a shorter or longer slice cannot decode). The decode is the one the record needs
-  anyway, so finding the end costs one ``bytes.find`` per ``}``: ~4 µs per 3.9 KB SynSQL record in all, 2.7x
-  less than the exact scan. A ``}`` inside a string or a nested object only costs a failed decode.
+  anyway, so finding the end costs one ``bytes.find`` per ``}``: ~5 µs per 3.9 KB SynSQL record, decode included,
+  2.4x less than the exact scan. A ``}`` inside a string or a nested object only costs a failed decode.
 * scanned exactly (:meth:`_Window.element_end`, a small JSON-aware scanner tracking strings, escapes and bracket
   depth; ``bytes.find`` and one regex do the work in C): for non-objects, for records cut by the end of the read
-  window, after :data:`MAX_END_GUESSES` failed guesses, and for malformed records (whose error then names the
-  byte just as before).
+  window, after :data:`MAX_CLOSING_BRACES` ``}`` or :data:`MAX_END_GUESSES` failed guesses, and for malformed
+  records (whose error then names the byte just as before).
 
 A task that starts mid-file cannot know whether that byte lies inside a string. It finds its first record with
 :func:`find_record_start`: the first ``{`` preceded by ``,`` or ``[`` from which two consecutive elements decode
