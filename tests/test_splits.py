@@ -60,7 +60,7 @@ def test_seed_changes_the_selection():
 def test_hash_ties_are_broken_by_id_exactly():
     keys = np.array([5, 1, 5, 5, 9, 5], dtype=np.int64)
     ids = ["e", "a", "c", "b", "z", "d"]
-    cutoff = smallest_cutoff(keys, 3, lambda k: [i for key, i in zip(keys, ids) if key == k])
+    cutoff = smallest_cutoff(lambda: [keys], 3, len(keys), lambda k: [i for key, i in zip(keys, ids) if key == k])
     admitted = [i for key, i in zip(keys, ids) if cutoff.admits(int(key), i)]
     assert sorted(admitted) == ["a", "b", "c"]
     rows = [(int(k), int(k), i) for k, i in zip(keys, ids)]
@@ -89,7 +89,7 @@ def test_selection_keys_equal_the_key_functions_and_survive_pickling():
 
 @pytest.mark.parametrize("subset_size", [0, 3, 4, 6, 10])
 def test_split_codes_equal_split_of_also_on_hash_ties(subset_size):
-    from trove_blocks.splits import NOT_KEPT, SPLITS, plan_selection_of_arrays
+    from trove_blocks.splits import NOT_KEPT, SPLITS, plan_selection_of_chunks
 
     subset_keys = np.array([5, 1, 5, 5, 9, 5, 2, 7], dtype=np.int64)
     split_keys = np.array([3, 3, 8, 3, 1, 3, 0, 3], dtype=np.int64)
@@ -100,7 +100,8 @@ def test_split_codes_equal_split_of_also_on_hash_ties(subset_size):
         asked.extend(int(i) for i in indices)
         return [ids[i] for i in indices]
 
-    plan = plan_selection_of_arrays(subset_keys, split_keys, ids_at, subset_size, 0.5)
+    halves = [(subset_keys[:3], split_keys[:3]), (subset_keys[3:], split_keys[3:])]  # positions across chunks
+    plan = plan_selection_of_chunks(lambda: halves, ids_at, subset_size, 0.5)
     rows = [(int(a), int(b), i) for a, b, i in zip(subset_keys, split_keys, ids)]
     assert plan == plan_selection(lambda: iter(rows), subset_size, 0.5)
     codes = plan.split_codes(subset_keys, split_keys, ids_at)
@@ -110,3 +111,40 @@ def test_split_codes_equal_split_of_also_on_hash_ties(subset_size):
     assert set(asked) <= {index for index, key in enumerate(subset_keys) if key == 5} | {
         index for index, key in enumerate(split_keys) if key == 3
     }
+
+
+@pytest.mark.parametrize("collect", [1, 7, 1 << 20])
+def test_kth_smallest_by_histogram_passes_equals_sorting(monkeypatch, collect):
+    """Few collected keys force histogram passes down to single key values; ties and extremes included."""
+    from trove_blocks import splits
+
+    monkeypatch.setattr(splits, "SELECT_COLLECT", collect)
+    rng = np.random.default_rng(collect)
+    keys = np.concatenate(
+        [
+            rng.integers(0, 2**63 - 1, 3000, dtype=np.int64),
+            np.full(40, 12345, np.int64),
+            np.array([0, 0, 2**63 - 1, 2**63 - 1], np.int64),
+            rng.integers(2**40, 2**40 + 50, 200, dtype=np.int64),  # many near-equal keys
+        ]
+    )
+    rng.shuffle(keys)
+    chunks = np.array_split(keys, 7)
+    ordered = np.sort(keys)
+    for k in (1, 2, 3, 500, 1501, 3100, 3200, len(keys) - 1, len(keys)):
+        value, below, equal = splits.kth_smallest(lambda: chunks, k, len(keys))
+        assert value == ordered[k - 1]
+        assert below == np.count_nonzero(keys < value) and equal == np.count_nonzero(keys == value)
+
+
+def test_plan_by_histogram_passes_equals_the_plan_of_one_collect(monkeypatch):
+    """With tiny collection limits the plan of 20 k records equals the plan made by sorting everything."""
+    from trove_blocks import splits
+
+    ids = [f"data.json/{i * 31}" for i in range(20_000)]
+    rows = rows_for(ids, 9)
+    expected = plan_selection(lambda: iter(rows), 7_000, 0.05)
+    monkeypatch.setattr(splits, "SELECT_COLLECT", 16)
+    monkeypatch.setattr(splits, "SELECT_BIN_BITS", 4)
+    assert plan_selection(lambda: iter(rows), 7_000, 0.05) == expected
+    assert expected.kept == 7_000 and expected.val == 350

@@ -7,9 +7,11 @@ The order of records is ``(key, id)``, a total order (ties of the hash are broke
 * the validation set is, among the kept records, the ``round(val_ratio * kept)`` smallest by split key:
   the val share is ``val_ratio`` within rounding, not just on average.
 
-Both need a global view of all keys: :func:`plan_selection` reads every task's keys (a few bytes per record)
-once, in one small task, and returns :class:`Cutoff` values that every task then applies to its own records
-(:meth:`Cutoff.admits`). Nothing here depends on how records were spread over tasks.
+Both need a global view of all keys: :func:`plan_selection_of_chunks` streams every task's keys (a few bytes per
+record) a few times, in one small task, and returns :class:`Cutoff` values that every task then applies to its
+own records (:meth:`Cutoff.admits`). Nothing here depends on how records were spread over tasks, and memory does
+not grow with their number: each cutoff is an exact order statistic found by histogram passes over the keys
+(:func:`kth_smallest`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,19 +130,51 @@ NONE = Cutoff(-1)
 ALL = Cutoff(2**KEY_BITS)
 
 
-def smallest_cutoff(keys: np.ndarray, n: int, ids_with_key: Callable[[int], Iterable[str]]) -> Cutoff:
-    """The cutoff that admits exactly the ``min(n, len(keys))`` smallest records by ``(key, id)``.
+#: ``key_chunks()``: every record's key as int64 arrays, the same records in the same order on every call
+KeyChunks = Callable[[], Iterable[np.ndarray]]
+#: bins of one histogram pass of :func:`kth_smallest` (2**16 int64 counts: 512 KB)
+SELECT_BIN_BITS = 16
+#: :func:`kth_smallest` collects the keys once the range holding the answer has at most this many (8 bytes each)
+SELECT_COLLECT = 1 << 18
+
+
+def kth_smallest(key_chunks: KeyChunks, k: int, count: int) -> tuple[int, int, int]:
+    """The ``k``-th smallest (1-based) of ``count`` keys in ``[0, 2**KEY_BITS)``, with how many keys are smaller
+    and how many equal it.
+
+    Each pass over the chunks narrows the key range that holds the answer to one of ``2**SELECT_BIN_BITS`` bins
+    (a histogram), until the range holds at most :data:`SELECT_COLLECT` keys, which are then collected and
+    partitioned. Up to 262 k keys that is one pass; 2.5 M SynSQL records take two. Memory: one chunk, the
+    histogram and the collected keys, whatever ``count``.
+    """
+    lo, top, below = 0, 2**KEY_BITS - 1, 0  # the answer lies in [lo, top]; ``below`` keys are smaller than lo
+    inside = count
+    while inside > SELECT_COLLECT and lo < top:
+        shift = max(0, (top - lo).bit_length() - SELECT_BIN_BITS)
+        counts = np.zeros(((top - lo) >> shift) + 1, dtype=np.int64)
+        for keys in key_chunks():
+            counts += np.bincount((keys[(keys >= lo) & (keys <= top)] - lo) >> shift, minlength=len(counts))
+        cumulative = np.cumsum(counts)
+        bin_ = int(np.searchsorted(cumulative, k - below))  # the first bin reaching the k-th key
+        below += int(cumulative[bin_] - counts[bin_])
+        inside = int(counts[bin_])
+        lo, top = lo + (bin_ << shift), min(top, lo + ((bin_ + 1) << shift) - 1)
+    collected = np.concatenate([np.empty(0, np.int64), *(keys[(keys >= lo) & (keys <= top)] for keys in key_chunks())])
+    value = int(np.partition(collected, k - below - 1)[k - below - 1])
+    return value, below + int(np.count_nonzero(collected < value)), int(np.count_nonzero(collected == value))
+
+
+def smallest_cutoff(key_chunks: KeyChunks, n: int, count: int, ids_with_key: Callable[[int], Iterable[str]]) -> Cutoff:
+    """The cutoff that admits exactly the ``min(n, count)`` smallest of ``count`` records by ``(key, id)``.
 
     ``ids_with_key(k)`` yields the ids of the records whose key is ``k``; it is called only when several
     records share the key at the cutoff (a hash tie), so ids never need to be held in memory.
     """
     if n <= 0:
         return NONE
-    if n >= len(keys):
+    if n >= count:
         return ALL
-    threshold = int(np.partition(keys, n - 1)[n - 1])
-    below = int(np.count_nonzero(keys < threshold))
-    tied = int(np.count_nonzero(keys == threshold))
+    threshold, below, tied = kth_smallest(key_chunks, n, count)
     if below + tied == n:
         return Cutoff(threshold)
     tied_ids = sorted(ids_with_key(threshold))
@@ -199,10 +233,15 @@ def plan_selection(
 ) -> SelectionPlan:
     """Plan the subset and split from every record's ``(subset key, split key, id)``.
 
-    ``read_keys()`` must yield the same records each time it is called (it is called again only on hash ties,
-    to look up ids). Memory: 16 bytes per record (two int64 arrays).
+    ``read_keys()`` must yield the same records each time it is called (once per pass, and again on hash ties
+    to look up ids).
     """
-    subset_keys, split_keys = _key_arrays(read_keys())
+
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        rows = iter(read_keys())
+        while batch := [row[:2] for _, row in zip(range(1 << 16), rows)]:
+            keys = np.array(batch, dtype=np.int64)
+            yield keys[:, 0], keys[:, 1]
 
     def ids_at(indices: np.ndarray) -> list[str]:
         wanted = {int(index): None for index in indices}
@@ -211,35 +250,50 @@ def plan_selection(
                 wanted[index] = record_id
         return [wanted[int(index)] for index in indices]
 
-    return plan_selection_of_arrays(subset_keys, split_keys, ids_at, subset_size, val_ratio)
+    return plan_selection_of_chunks(chunks, ids_at, subset_size, val_ratio)
 
 
-def plan_selection_of_arrays(
-    subset_keys: np.ndarray, split_keys: np.ndarray, ids_at: IdsAt, subset_size: int, val_ratio: float
+def plan_selection_of_chunks(
+    chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]], ids_at: IdsAt, subset_size: int, val_ratio: float
 ) -> SelectionPlan:
-    """:func:`plan_selection` from int64 arrays of every record's keys; ``ids_at`` looks up ids on hash ties."""
-    subset = smallest_cutoff(subset_keys, subset_size, lambda k: ids_at(np.flatnonzero(subset_keys == k)))
-    kept_indices = np.flatnonzero(subset.admits_keys(subset_keys, ids_at))
-    kept_split_keys = split_keys[kept_indices]
-    val = val_count(len(kept_indices), val_ratio)
+    """:func:`plan_selection` from int64 arrays of the records' keys: ``chunks()`` yields ``(subset keys, split
+    keys)`` of every record, the same in the same order on each call; ``ids_at`` looks up ids (by position in
+    that order) on hash ties. Memory does not grow with the number of records (:func:`kth_smallest`).
+    """
+    total = sum(len(subset_keys) for subset_keys, _ in chunks())
 
-    def tied_kept_ids(k: int) -> Sequence[str]:
-        return ids_at(kept_indices[kept_split_keys == k])
+    def where(select: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> np.ndarray:
+        """Positions of the records where ``select(subset keys, split keys, first position)`` holds."""
+        found, first = [np.empty(0, np.int64)], 0
+        for subset_keys, split_keys in chunks():
+            found.append(np.flatnonzero(select(subset_keys, split_keys, first)) + first)
+            first += len(subset_keys)
+        return np.concatenate(found)
 
-    val_cutoff = smallest_cutoff(kept_split_keys, val, tied_kept_ids)
-    return SelectionPlan(len(subset_keys), len(kept_indices), val, subset, val_cutoff)
+    subset = smallest_cutoff(
+        lambda: (subset_keys for subset_keys, _ in chunks()),
+        subset_size,
+        total,
+        lambda k: ids_at(where(lambda subset_keys, _, first: subset_keys == k)),
+    )
 
+    def kept_mask(subset_keys: np.ndarray, first: int) -> np.ndarray:
+        return subset.admits_keys(subset_keys, lambda local: ids_at(local + first))
 
-def _key_arrays(rows: Iterable[tuple[int, int, str]]) -> tuple[np.ndarray, np.ndarray]:
-    subset_keys, split_keys = [], []
-    chunk_a, chunk_b = [], []
-    for a, b, _ in rows:
-        chunk_a.append(a)
-        chunk_b.append(b)
-        if len(chunk_a) >= 1 << 16:
-            subset_keys.append(np.array(chunk_a, dtype=np.int64))
-            split_keys.append(np.array(chunk_b, dtype=np.int64))
-            chunk_a, chunk_b = [], []
-    subset_keys.append(np.array(chunk_a, dtype=np.int64))
-    split_keys.append(np.array(chunk_b, dtype=np.int64))
-    return np.concatenate(subset_keys), np.concatenate(split_keys)
+    def kept_split_keys() -> Iterator[np.ndarray]:
+        first = 0
+        for subset_keys, split_keys in chunks():
+            yield split_keys[kept_mask(subset_keys, first)]
+            first += len(subset_keys)
+
+    kept = sum(len(keys) for keys in kept_split_keys())
+    val = val_count(kept, val_ratio)
+    val_cutoff = smallest_cutoff(
+        kept_split_keys,
+        val,
+        kept,
+        lambda k: ids_at(
+            where(lambda subset_keys, split_keys, first: kept_mask(subset_keys, first) & (split_keys == k))
+        ),
+    )
+    return SelectionPlan(total, kept, val, subset, val_cutoff)

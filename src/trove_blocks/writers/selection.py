@@ -5,8 +5,9 @@ processed record, schema merged, SQL normalised, serialised once) in a work file
 (``<rank>-low|mid|high`` by the band of the record's split key, see there); its keys go to
 ``<work>/keys/<name>.bin`` as one fixed-width binary row per line (:data:`KEY_ROW`: subset key, split key, line
 length in bytes, difficulty code; 21 bytes), and ``<work>/keys/<name>.json`` names the difficulty codes.
-Pass 2 (:class:`SelectionPlanner`, one task) loads every work file's key columns as arrays and writes
-``<work>/plan/plan.json`` (:class:`trove_blocks.splits.SelectionPlan`): the exact subset and val cutoffs.
+Pass 2 (:class:`SelectionPlanner`, one task) streams every work file's key columns a chunk at a time (a few
+passes) and writes ``<work>/plan/plan.json`` (:class:`trove_blocks.splits.SelectionPlan`): the exact subset and
+val cutoffs.
 Pass 3 (:class:`SelectionRouter`, every task) applies the plan to a chunk of key rows at a time with numpy. A work
 file whose lines all go to one split is hard-linked into it (no byte copied: with the bands, all but ~2 % of the
 lines of a run without a subset cut); the others are copied run by run, each run of consecutive lines bound for
@@ -45,7 +46,7 @@ from trove_blocks.splits import (
     SPLITS,
     SelectionKeys,
     SelectionPlan,
-    plan_selection_of_arrays,
+    plan_selection_of_chunks,
     split_key_band_edges,
 )
 from trove_blocks.synsql.records import DEFAULT_DIFFICULTY, processed_record
@@ -129,6 +130,22 @@ class WorkFile:
         """The key rows, :data:`ROUTE_CHUNK_ROWS` at a time (memory does not grow with the file)."""
         for first in range(0, self.keys.stat().st_size // KEY_ROW.itemsize, ROUTE_CHUNK_ROWS):
             yield self.key_rows(ROUTE_CHUNK_ROWS, first)
+
+    def ids_at(self, rows: np.ndarray, first: int = 0) -> dict[int, str]:
+        """``{first + row: id}`` of the lines at these row numbers, read a chunk of key rows at a time."""
+        wanted = np.sort(rows)
+        found: dict[int, str] = {}
+        start = offset = 0  # the chunk's first row, and its first line's byte offset
+        for chunk in self.key_chunks():
+            lengths = chunk["length"].astype(np.int64)
+            local = wanted[(wanted >= start) & (wanted < start + len(chunk))] - start
+            if len(local):
+                offsets = offset + np.cumsum(lengths) - lengths
+                ids = read_line_ids(self.lines, offsets[local], lengths[local])
+                found.update(zip((local + start + first).tolist(), ids))
+            start += len(chunk)
+            offset += int(lengths.sum())
+        return found
 
 
 def work_files(work_dir: str | Path) -> list[WorkFile]:
@@ -222,7 +239,8 @@ class ProcessedLineWriter(PipelineStep):
 class SelectionPlanner(PipelineStep):
     """One-task step: reads every task's key rows and writes the exact subset/val plan to ``<work>/plan/plan.json``.
 
-    Memory: 16 bytes per record of the whole run (the two key columns), plus one task's key rows while loading.
+    Memory: a chunk of key rows and the order statistics' histogram (:func:`trove_blocks.splits.kth_smallest`),
+    whatever the number of records.
     """
 
     name = "📐 Selection plan"
@@ -238,33 +256,22 @@ class SelectionPlanner(PipelineStep):
         if world_size != 1:
             raise ValueError(f"{self.name} needs exactly one task, got {world_size}")
         files = work_files(self.work_dir)
-        counts = [work_file.check() for work_file in files]
-        subset_keys, split_keys = [], []
-        for work_file in files:
-            rows = work_file.key_rows()
-            subset_keys.append(rows["subset"].copy())
-            split_keys.append(rows["split"].copy())
-        first_rows = np.cumsum([0, *counts])
+        first_rows = np.cumsum([0, *(work_file.check() for work_file in files)])
+
+        def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            for work_file in files:
+                for rows in work_file.key_chunks():
+                    yield rows["subset"].copy(), rows["split"].copy()
 
         def ids_at(indices: np.ndarray) -> list[str]:
-            """Ids by position in the run's concatenated key rows (only asked for hash ties: rare)."""
+            """Ids by position in the run's key rows, in file order (only asked for hash ties: rare)."""
             ids: dict[int, str] = {}
             owners = np.searchsorted(first_rows, indices, side="right") - 1
-            for owner in np.unique(owners):
-                local = indices[owners == owner] - first_rows[owner]
-                lengths = files[owner].key_rows()["length"].astype(np.int64)
-                offsets = np.cumsum(lengths) - lengths
-                found = read_line_ids(files[owner].lines, offsets[local], lengths[local])
-                ids.update(zip((local + first_rows[owner]).tolist(), found))
+            for owner in np.unique(owners).tolist():
+                ids.update(files[owner].ids_at(indices[owners == owner] - first_rows[owner], first_rows[owner]))
             return [ids[index] for index in indices.tolist()]
 
-        plan = plan_selection_of_arrays(
-            np.concatenate([np.empty(0, np.int64), *subset_keys]),
-            np.concatenate([np.empty(0, np.int64), *split_keys]),
-            ids_at,
-            self.subset_size,
-            self.val_ratio,
-        )
+        plan = plan_selection_of_chunks(chunks, ids_at, self.subset_size, self.val_ratio)
         self.stat_update("candidates", value=plan.total)
         self.stat_update("kept", value=plan.kept)
         self.stat_update("val", value=plan.val)
