@@ -36,6 +36,10 @@ def test_domain_modules_import_without_datatrove_executors():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_dir_lists_names_not_imported_yet():
+    assert {"JsonArrayReader", "Stage", "load_tokenizer"} <= set(dir(trove_blocks))
+
+
 def test_unknown_names_raise_attribute_error():
     import pytest
 

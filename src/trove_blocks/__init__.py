@@ -61,3 +61,7 @@ def __getattr__(name: str):
             raise AttributeError(f"module 'trove_blocks' has no attribute {name!r}")
     globals()[name] = value  # looked up once
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__getattr__("__all__")})
