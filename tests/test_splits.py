@@ -126,12 +126,13 @@ def test_kth_smallest_by_histogram_passes_equals_sorting(monkeypatch, collect):
             np.full(40, 12345, np.int64),
             np.array([0, 0, 2**63 - 1, 2**63 - 1], np.int64),
             rng.integers(2**40, 2**40 + 50, 200, dtype=np.int64),  # many near-equal keys
+            np.full(30, 777, np.int64),  # more equal keys than collected: found by histogram passes alone
         ]
     )
     rng.shuffle(keys)
     chunks = np.array_split(keys, 7)
     ordered = np.sort(keys)
-    for k in (1, 2, 3, 500, 1501, 3100, 3200, len(keys) - 1, len(keys)):
+    for k in (1, 2, 3, 5, 20, 500, 1501, 3100, 3200, len(keys) - 1, len(keys)):
         value, below, equal = splits.kth_smallest(lambda: chunks, k, len(keys))
         assert value == ordered[k - 1]
         assert below == np.count_nonzero(keys < value) and equal == np.count_nonzero(keys == value)

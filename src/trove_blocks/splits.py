@@ -159,6 +159,8 @@ def kth_smallest(key_chunks: KeyChunks, k: int, count: int) -> tuple[int, int, i
         below += int(cumulative[bin_] - counts[bin_])
         inside = int(counts[bin_])
         lo, top = lo + (bin_ << shift), min(top, lo + ((bin_ + 1) << shift) - 1)
+    if lo == top:  # a range of one value (many records with one key: duplicate ids) need not be collected
+        return lo, below, inside
     collected = np.concatenate([np.empty(0, np.int64), *(keys[(keys >= lo) & (keys <= top)] for keys in key_chunks())])
     value = int(np.partition(collected, k - below - 1)[k - below - 1])
     return value, below + int(np.count_nonzero(collected < value)), int(np.count_nonzero(collected == value))
