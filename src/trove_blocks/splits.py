@@ -1,7 +1,9 @@
 """Deterministic subsets and train/val splits from (record id, seed), independent of the number of tasks.
 
 Every record gets two 63-bit keys from a keyed hash of its id: one ranks it for the subset, one for the split.
-The order of records is ``(key, id)``, a total order (ties of the hash are broken by the id), so
+The order of records is ``(key, id)``, a total order for unique ids (ties of the hash are broken by the id;
+records that share an id share both keys and are kept or dropped together, so counts are exact only when ids
+are unique, as the byte-offset ids of the JSON readers are), so
 
 * the subset of size N is the N smallest records by subset key: exactly ``min(N, total)`` records;
 * the validation set is, among the kept records, the ``round(val_ratio * kept)`` smallest by split key:

@@ -155,3 +155,36 @@ def test_line_id_reads_the_last_field_with_escapes():
     for record_id in ("data.json/12", 'quote " and \\ back', "ünï/\n/日本"):
         line = orjson.dumps({"question": 'x,"id":"fake"', "id": record_id}, option=orjson.OPT_APPEND_NEWLINE)
         assert line_id(line) == record_id
+
+
+def test_planner_breaks_key_ties_by_ids_read_across_key_chunks(tmp_path, monkeypatch):
+    """Keys that collide (forced here: 3 subset and 4 split key values) are ordered by id, and the planner reads
+    those ids from the lines a chunk of key rows at a time."""
+    from trove_blocks.splits import plan_selection
+    from trove_blocks.writers import selection
+
+    monkeypatch.setattr(selection, "ROUTE_CHUNK_ROWS", 4)
+    build_sample_dir(REAL_DIR, tmp_path / "synsql")
+    with open(tmp_path / "schemas.jsonl", "wb") as out:
+        for entry in iter_table_entries(tmp_path / "synsql" / "tables.json"):
+            out.write(schema_line(entry["db_id"], render_schema(entry, "compact")))
+    records = sample_records(REAL_DIR)
+    ids = [f"data.json/{i * 7}" for i in range(len(records))]
+    docs = [
+        Document(text=r["question"], id=record_id, metadata={k: v for k, v in r.items() if k != "question"})
+        for record_id, r in zip(ids, records)
+    ]
+
+    def colliding_keys(record_id: str) -> tuple[int, int]:
+        number = int(record_id.rsplit("/", 1)[1]) // 7
+        return number % 3, number % 4
+
+    writer = ProcessedLineWriter(str(tmp_path / "work"), str(tmp_path / "schemas.jsonl"), seed=5)
+    writer.keys = colliding_keys
+    assert len(list(writer.run(iter(docs)))) == len(docs)
+    list(SelectionPlanner(str(tmp_path / "work"), subset_size=20, val_ratio=0.3).run())
+    plan = json.loads((tmp_path / "work" / "plan" / "plan.json").read_text())
+    expected = plan_selection(lambda: ((*colliding_keys(record_id), record_id) for record_id in ids), 20, 0.3)
+    assert plan == expected.to_json()
+    assert plan["kept"] == 20 and plan["val"] == 6
+    assert plan["subset"]["tie_id"] is not None and plan["val_cutoff"]["tie_id"] is not None
