@@ -149,3 +149,11 @@ def test_plan_by_histogram_passes_equals_the_plan_of_one_collect(monkeypatch):
     monkeypatch.setattr(splits, "SELECT_BIN_BITS", 4)
     assert plan_selection(lambda: iter(rows), 7_000, 0.05) == expected
     assert expected.kept == 7_000 and expected.val == 350
+
+
+def test_duplicate_ids_where_the_selection_ends_are_an_error():
+    rows = [(5, 5, "a"), (1, 1, "b"), (5, 5, "a"), (9, 9, "c")]  # the 2nd and 3rd smallest are the same record id
+    with pytest.raises(ValueError, match="2 records share the id 'a'.*ids must be unique"):
+        plan_selection(lambda: iter(rows), 2, 0.0)
+    plan = plan_selection(lambda: iter(rows), 3, 0.0)  # both copies in, or both out: exact
+    assert plan.kept == 3

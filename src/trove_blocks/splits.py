@@ -2,8 +2,8 @@
 
 Every record gets two 63-bit keys from a keyed hash of its id: one ranks it for the subset, one for the split.
 The order of records is ``(key, id)``, a total order for unique ids (ties of the hash are broken by the id;
-records that share an id share both keys and are kept or dropped together, so counts are exact only when ids
-are unique, as the byte-offset ids of the JSON readers are), so
+records that share an id share both keys and are kept or dropped together: when such a group straddles a
+cutoff, planning fails with an error naming the id), so
 
 * the subset of size N is the N smallest records by subset key: exactly ``min(N, total)`` records;
 * the validation set is, among the kept records, the ``round(val_ratio * kept)`` smallest by split key:
@@ -182,7 +182,13 @@ def smallest_cutoff(key_chunks: KeyChunks, n: int, count: int, ids_with_key: Cal
     if below + tied == n:
         return Cutoff(threshold)
     tied_ids = sorted(ids_with_key(threshold))
-    return Cutoff(threshold, tied_ids[n - below - 1])
+    last = tied_ids[n - below - 1]
+    if tied_ids[n - below] == last:  # (key, id) no longer orders the records: no cutoff admits exactly n
+        raise ValueError(
+            f"cannot select exactly {n} records: {tied_ids.count(last)} records share the id {last!r} (and so both "
+            "keys) where the selection ends; ids must be unique"
+        )
+    return Cutoff(threshold, last)
 
 
 def val_count(kept: int, val_ratio: float) -> int:
