@@ -43,6 +43,7 @@ _ROLE_PACKAGES = tuple(f"trove_blocks.{role}" for role in ("readers", "filters",
 
 
 def __getattr__(name: str):
+    """A public name, a subpackage or a block of a role package, imported on first access (PEP 562)."""
     if name == "__all__":
         value = [export for package in _ROLE_PACKAGES for export in importlib.import_module(package).__all__]
         value += list(_HOME)
@@ -64,4 +65,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
+    """What is imported already and every public name (for completion in a REPL or an editor)."""
     return sorted({*globals(), *__getattr__("__all__")})
