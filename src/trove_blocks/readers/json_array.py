@@ -45,7 +45,6 @@ class JsonArrayReader(BaseDiskReader):
     """
 
     name = "🧩 JSON array (byte ranges)"
-    _requires_dependencies = ["orjson"]
 
     def __init__(
         self,
