@@ -235,7 +235,7 @@ def find_record_start(handle: IO[bytes], offset: int) -> int | None:
 
 def _preceded_by_separator(buf: bytes, j: int) -> bool:
     k = j - 1
-    while k >= 0 and buf[k] in b" \t\r\n":
+    while k >= 0 and buf[k] in _WHITESPACE:
         k -= 1
     return k >= 0 and buf[k] in (_COMMA, 0x5B)
 

@@ -131,20 +131,25 @@ class WorkFile:
         for first in range(0, self.keys.stat().st_size // KEY_ROW.itemsize, ROUTE_CHUNK_ROWS):
             yield self.key_rows(ROUTE_CHUNK_ROWS, first)
 
+    def line_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(key rows, their lines' byte offsets in the lines file, their lengths in bytes)`` a chunk at a time."""
+        offset = 0  # of the chunk's first line
+        for rows in self.key_chunks():
+            lengths = rows["length"].astype(np.int64)
+            yield rows, offset + np.cumsum(lengths) - lengths, lengths
+            offset += int(lengths.sum())
+
     def ids_at(self, rows: np.ndarray, first: int = 0) -> dict[int, str]:
         """``{first + row: id}`` of the lines at these row numbers, read a chunk of key rows at a time."""
         wanted = np.sort(rows)
         found: dict[int, str] = {}
-        start = offset = 0  # the chunk's first row, and its first line's byte offset
-        for chunk in self.key_chunks():
-            lengths = chunk["length"].astype(np.int64)
+        start = 0  # the chunk's first row
+        for chunk, offsets, lengths in self.line_chunks():
             local = wanted[(wanted >= start) & (wanted < start + len(chunk))] - start
             if len(local):
-                offsets = offset + np.cumsum(lengths) - lengths
                 ids = read_line_ids(self.lines, offsets[local], lengths[local])
                 found.update(zip((local + start + first).tolist(), ids))
             start += len(chunk)
-            offset += int(lengths.sum())
         return found
 
 
@@ -312,7 +317,7 @@ class SelectionRouter(PipelineStep):
                 work_file.check()
                 names = work_file.difficulties
                 seen: set[int] = set()
-                for keys, codes in self._coded_chunks(plan, work_file):
+                for keys, _, codes in self._coded_chunks(plan, work_file):
                     seen.update(np.unique(codes).tolist())
                     kept = codes != NOT_KEPT
                     dropped += len(codes) - int(kept.sum())
@@ -342,22 +347,19 @@ class SelectionRouter(PipelineStep):
         yield from data or ()
 
     @staticmethod
-    def _coded_chunks(plan: SelectionPlan, work_file: WorkFile) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """``(key rows, split codes)`` of a work file, one chunk of :data:`ROUTE_CHUNK_ROWS` rows at a time.
+    def _coded_chunks(plan: SelectionPlan, work_file: WorkFile) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(key rows, line lengths, split codes)`` of a work file, one chunk of :data:`ROUTE_CHUNK_ROWS` rows at a
+        time.
 
         A file that is copied goes through this twice (to tally and decide, then to copy): computing its codes again
         costs a few numpy passes; keeping them would cost memory that grows with the file.
         """
-        offset = 0  # of the chunk's first line in the lines file
-        for keys in work_file.key_chunks():
-            lengths = keys["length"].astype(np.int64)
-            starts = offset + np.cumsum(lengths) - lengths
+        for keys, starts, lengths in work_file.line_chunks():
 
             def ids_at(indices: np.ndarray, starts=starts, lengths=lengths) -> list[str]:
                 return read_line_ids(work_file.lines, starts[indices], lengths[indices])
 
-            yield keys, plan.split_codes(keys["subset"], keys["split"], ids_at)
-            offset += int(lengths.sum())
+            yield keys, lengths, plan.split_codes(keys["subset"], keys["split"], ids_at)
 
     def _copy_lines(self, plan: SelectionPlan, work_file: WorkFile, stack: ExitStack, out: Path) -> None:
         """Copy a work file's lines to their splits, each run of lines bound for one split as blocks of bytes."""
@@ -369,8 +371,7 @@ class SelectionRouter(PipelineStep):
             return outputs[folder]
 
         with work_file.lines.open("rb") as lines:
-            for keys, codes in self._coded_chunks(plan, work_file):
-                lengths = keys["length"].astype(np.int64)
+            for _, lengths, codes in self._coded_chunks(plan, work_file):
                 bounds = np.flatnonzero(codes[1:] != codes[:-1]) + 1
                 for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), len(codes)]):
                     code = int(codes[start])
