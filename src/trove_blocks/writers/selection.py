@@ -318,15 +318,18 @@ class SelectionRouter(PipelineStep):
                 names = work_file.difficulties
                 seen: set[int] = set()
                 for keys, _, codes in self._coded_chunks(plan, work_file):
-                    seen.update(np.unique(codes).tolist())
                     kept = codes != NOT_KEPT
-                    dropped += len(codes) - int(kept.sum())
+                    not_kept = len(codes) - int(kept.sum())
+                    if not_kept:
+                        seen.add(NOT_KEPT)
+                        dropped += not_kept
                     by_split = np.bincount(
                         codes[kept].astype(np.int64) * len(names) + keys["difficulty"][kept],
                         minlength=len(SPLITS) * len(names),
                     )
                     for index, count in enumerate(by_split.tolist()):
                         if count:
+                            seen.add(index // len(names))
                             written[SPLITS[index // len(names)], names[index % len(names)]] += count
                 if len(seen) == 1 and NOT_KEPT not in seen:
                     link_atomic(work_file.lines, out / SPLITS[seen.pop()] / f"{work_file.name}.jsonl")
