@@ -113,23 +113,30 @@ def test_split_codes_equal_split_of_also_on_hash_ties(subset_size):
     }
 
 
+def awkward_keys(seed: int) -> np.ndarray:
+    """3,274 keys in random order: uniform ones, ties, both extremes, a cluster of near-equal keys, and more equal
+    keys (30 x 777) than a small ``SELECT_COLLECT`` lets collect."""
+    rng = np.random.default_rng(seed)
+    keys = np.concatenate(
+        [
+            rng.integers(0, 2**63 - 1, 3000, dtype=np.int64),
+            np.full(40, 12345, np.int64),
+            np.array([0, 0, 2**63 - 1, 2**63 - 1], np.int64),
+            rng.integers(2**40, 2**40 + 50, 200, dtype=np.int64),
+            np.full(30, 777, np.int64),
+        ]
+    )
+    rng.shuffle(keys)
+    return keys
+
+
 @pytest.mark.parametrize("collect", [1, 7, 1 << 20])
 def test_kth_smallest_by_histogram_passes_equals_sorting(monkeypatch, collect):
     """Few collected keys force histogram passes down to single key values; ties and extremes included."""
     from trove_blocks import splits
 
     monkeypatch.setattr(splits, "SELECT_COLLECT", collect)
-    rng = np.random.default_rng(collect)
-    keys = np.concatenate(
-        [
-            rng.integers(0, 2**63 - 1, 3000, dtype=np.int64),
-            np.full(40, 12345, np.int64),
-            np.array([0, 0, 2**63 - 1, 2**63 - 1], np.int64),
-            rng.integers(2**40, 2**40 + 50, 200, dtype=np.int64),  # many near-equal keys
-            np.full(30, 777, np.int64),  # more equal keys than collected: found by histogram passes alone
-        ]
-    )
-    rng.shuffle(keys)
+    keys = awkward_keys(collect)
     chunks = np.array_split(keys, 7)
     ordered = np.sort(keys)
     for k in (1, 2, 3, 5, 20, 500, 1501, 3100, 3200, len(keys) - 1, len(keys)):
@@ -157,3 +164,18 @@ def test_duplicate_ids_where_the_selection_ends_are_an_error():
         plan_selection(lambda: iter(rows), 2, 0.0)
     plan = plan_selection(lambda: iter(rows), 3, 0.0)  # both copies in, or both out: exact
     assert plan.kept == 3
+
+
+@pytest.mark.parametrize("collect", [1, 50, 1 << 20])
+def test_repeated_keys_equal_counting(monkeypatch, collect):
+    """One range or thousands of them (few collected keys): the repeated values, extremes and chunk borders too."""
+    from collections import Counter
+
+    from trove_blocks import splits
+
+    monkeypatch.setattr(splits, "SELECT_COLLECT", collect)
+    keys = awkward_keys(collect)
+    chunks = np.array_split(keys, 9)
+    expected = sorted(key for key, count in Counter(keys.tolist()).items() if count > 1)
+    assert splits.repeated_keys(lambda: chunks, len(keys)) == expected
+    assert splits.repeated_keys(lambda: [np.unique(keys)], len(np.unique(keys))) == []

@@ -168,6 +168,26 @@ def kth_smallest(key_chunks: KeyChunks, k: int, count: int) -> tuple[int, int, i
     return value, below + int(np.count_nonzero(collected < value)), int(np.count_nonzero(collected == value))
 
 
+def repeated_keys(key_chunks: KeyChunks, count: int) -> list[int]:
+    """The key values that occur more than once among ``count`` keys in ``[0, 2**KEY_BITS)``, ascending.
+
+    The key space is cut into as many equal ranges as it takes for each to hold about :data:`SELECT_COLLECT` keys
+    (keys are uniform hashes); one pass over the chunks per range collects and sorts its keys. Memory: one chunk
+    and one range's keys, whatever ``count`` (the number of passes grows with it instead: 20 for 5 M keys).
+    """
+    ranges = max(1, -(-count // SELECT_COLLECT))
+    width = -(-(2**KEY_BITS) // ranges)
+    repeated: list[int] = []
+    for lo in range(0, 2**KEY_BITS, width):
+        top = lo + width - 1
+        keys = np.sort(
+            np.concatenate([np.empty(0, np.int64), *(keys[(keys >= lo) & (keys <= top)] for keys in key_chunks())])
+        )
+        equal = keys[1:][keys[1:] == keys[:-1]]
+        repeated.extend(sorted(set(equal.tolist())))
+    return repeated
+
+
 def smallest_cutoff(key_chunks: KeyChunks, n: int, count: int, ids_with_key: Callable[[int], Iterable[str]]) -> Cutoff:
     """The cutoff that admits exactly the ``min(n, count)`` smallest of ``count`` records by ``(key, id)``.
 

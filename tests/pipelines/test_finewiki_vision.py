@@ -37,8 +37,8 @@ def test_same_samples_and_pages_for_any_task_count_and_layout(tmp_path, script):
     manifests = [
         json.loads((run_dir / "splits" / "split_manifest.json").read_text()) for run_dir in (files_run, parquet_run)
     ]
-    assert manifests[0]["val_ids_sha256"] == manifests[1]["val_ids_sha256"]
-    assert manifests[0]["train_ids_sha256"] == manifests[1]["train_ids_sha256"]
+    assert manifests[0]["val_ids_digest"] == manifests[1]["val_ids_digest"]
+    assert manifests[0]["train_ids_digest"] == manifests[1]["train_ids_digest"]
 
     report = json.loads((files_run / "report" / "report.json").read_text())
     assert report["samples"] == 17 and report["modes"]["tiny"]["vision_tokens"] == 73

@@ -3,34 +3,112 @@
 
 :mod:`trove_blocks.splits` takes a validation *ratio*; the seed asks for a *count*. With ``kept`` =
 ``min(max_samples, total)`` the ratio ``val_size / kept`` gives exactly ``min(val_size, kept)`` validation samples
-(``val_count`` rounds ``ratio * kept`` half up). Rows are written in input order (files sorted by name); the
-manifest carries the SHA-256 of the sorted ids of each split, equal for any number of tasks.
+(``val_count`` rounds ``ratio * kept`` half up). Rows are written in input order (files sorted by name). The
+manifest carries a digest of each split's ids that does not depend on their order (the SHA-256 of every id,
+summed modulo 2**256), equal for any number of tasks.
+
+Memory does not grow with the number of samples: the two keys of every sample go to an unnamed temporary file
+beside the output (16 bytes per sample), which the planner and the duplicate check read a chunk at a time; ids
+are read from the sample files again only where a hash tie needs them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
+from typing import IO
+
+import numpy as np
 
 from trove_blocks.finewiki.samples import iter_jsonl, sample_files
 from trove_blocks.io import atomic_output, write_json_atomic
-from trove_blocks.splits import SelectionKeys, plan_selection
+from trove_blocks.splits import SPLITS, SelectionKeys, plan_selection_of_chunks, repeated_keys
+
+#: samples per chunk of keys (two int64 each: 1 MB)
+KEY_CHUNK = 1 << 16
+#: a sample id -> "train", "val", or None (not in the subset)
+SplitOf = Callable[[str], "str | None"]
 
 
-def _sample_ids(root: Path, layout: str) -> list[str]:
+def _iter_ids(root: Path, layout: str) -> Iterator[str]:
+    """Every sample id, in input order (files sorted by name)."""
     if layout == "files":
-        return [record["id"] for path in sample_files(root, layout) for _, _, record in iter_jsonl(path)]
+        for path in sample_files(root, layout):
+            for _, _, record in iter_jsonl(path):
+                yield record["id"]
+        return
     import pyarrow.parquet as pq
 
-    return [
-        sample
-        for path in sample_files(root, layout)
-        for sample in pq.read_table(path, columns=["id"])["id"].to_pylist()
-    ]
+    for path in sample_files(root, layout):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["id"], batch_size=KEY_CHUNK):
+            yield from batch.column(0).to_pylist()
 
 
-def _ids_digest(ids: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
+def _ids_at(root: Path, layout: str, indices: np.ndarray) -> list[str]:
+    """The ids at positions ``indices`` of the input order (one more pass over the ids: asked for hash ties only)."""
+    wanted = dict.fromkeys(indices.tolist())
+    for index, sample in enumerate(_iter_ids(root, layout)):
+        if index in wanted:
+            wanted[index] = sample
+    return [wanted[index] for index in indices.tolist()]
+
+
+class _KeyFile:
+    """Every sample's ``(subset key, split key)`` in input order, in an unnamed temporary file (gone on exit, or
+    when the process is killed)."""
+
+    def __init__(self, handle: IO[bytes], ids: Iterator[str], keys_of: SelectionKeys):
+        self.handle = handle
+        self.count = 0
+        while batch := list(islice(ids, KEY_CHUNK)):
+            np.array([keys_of(sample) for sample in batch], dtype=np.int64).tofile(handle)
+            self.count += len(batch)
+        handle.flush()
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(subset keys, split keys)`` of :data:`KEY_CHUNK` samples at a time (positioned reads: iterations may
+        overlap)."""
+        offset = 0
+        while block := os.pread(self.handle.fileno(), 16 * KEY_CHUNK, offset):
+            offset += len(block)
+            rows = np.frombuffer(block, dtype=np.int64).reshape(-1, 2)
+            yield rows[:, 0].copy(), rows[:, 1].copy()
+
+    def positions_of(self, subset_key: int) -> np.ndarray:
+        """Positions of the samples whose subset key is ``subset_key``."""
+        found, first = [np.empty(0, np.int64)], 0
+        for subset_keys, _ in self.chunks():
+            found.append(np.flatnonzero(subset_keys == subset_key) + first)
+            first += len(subset_keys)
+        return np.concatenate(found)
+
+
+def _check_unique(root: Path, layout: str, keys: _KeyFile) -> None:
+    """Fail on an id that occurs twice (several wikis or runs in one output): it would be written twice."""
+    for key in repeated_keys(lambda: (subset_keys for subset_keys, _ in keys.chunks()), keys.count):
+        ids = _ids_at(root, layout, keys.positions_of(key))
+        if len(set(ids)) < len(ids):  # else a tie of the 63-bit hash between different ids: harmless
+            twice = next(sample for sample in ids if ids.count(sample) > 1)
+            raise ValueError(f"{root}: duplicate sample ids, e.g. {twice!r} (several wikis or runs in one output?)")
+
+
+class _IdsDigest:
+    """An order-free digest of a set of ids: their SHA-256 values summed modulo 2**256, as 64 hex digits."""
+
+    def __init__(self):
+        self.total = 0
+        self.count = 0
+
+    def add(self, sample: str) -> None:
+        self.total += int.from_bytes(hashlib.sha256(sample.encode("utf-8")).digest(), "big")
+        self.count += 1
+
+    def hexdigest(self) -> str:
+        return f"{self.total % 2**256:064x}"
 
 
 def make_splits(root: str | Path, layout: str, output: str | Path, max_samples: int, val_size: int, seed: int) -> dict:
@@ -39,23 +117,18 @@ def make_splits(root: str | Path, layout: str, output: str | Path, max_samples: 
     if max_samples < 0 or val_size < 0:
         raise ValueError(f"max_samples and val_size must be >= 0, got {max_samples}, {val_size}")
     root, output = Path(root), Path(output)
-    ids = _sample_ids(root, layout)
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{root}: duplicate sample ids (several wikis or runs in one output?)")
+    output.mkdir(parents=True, exist_ok=True)
     keys_of = SelectionKeys(seed)  # both keys from one hash per sample
-    keys = [(*keys_of(sample), sample) for sample in ids]
-    kept = min(max_samples, len(ids))
-    plan = plan_selection(lambda: iter(keys), max_samples, val_size / kept if kept else 0.0)
-    assignment = {sample: plan.split_of(a, b, sample) for a, b, sample in keys}
-    names = {"train": [], "val": []}
-    for sample, split in assignment.items():
-        if split:
-            names[split].append(sample)
-    outputs = (
-        _write_jsonl_splits(root, output, assignment)
-        if layout == "files"
-        else _write_parquet_splits(root, output, assignment)
-    )
+    with tempfile.TemporaryFile(dir=output) as handle:
+        keys = _KeyFile(handle, _iter_ids(root, layout), keys_of)
+        _check_unique(root, layout, keys)
+        kept = min(max_samples, keys.count)
+        plan = plan_selection_of_chunks(
+            keys.chunks, lambda indices: _ids_at(root, layout, indices), max_samples, val_size / kept if kept else 0.0
+        )
+    digests = {split: _IdsDigest() for split in SPLITS}
+    write = _write_jsonl_splits if layout == "files" else _write_parquet_splits
+    outputs = write(root, output, lambda sample: plan.split_of(*keys_of(sample), sample), digests)
     manifest = {
         "seed": seed,
         "max_samples": max_samples,
@@ -63,10 +136,10 @@ def make_splits(root: str | Path, layout: str, output: str | Path, max_samples: 
         "layout": layout,
         "total": plan.total,
         "kept": plan.kept,
-        "train": len(names["train"]),
-        "val": len(names["val"]),
-        "train_ids_sha256": _ids_digest(names["train"]),
-        "val_ids_sha256": _ids_digest(names["val"]),
+        "train": digests["train"].count,
+        "val": digests["val"].count,
+        "train_ids_digest": digests["train"].hexdigest(),
+        "val_ids_digest": digests["val"].hexdigest(),
         "plan": plan.to_json(),
         "inputs": [str(path.relative_to(root)) for path in sample_files(root, layout)],
         "outputs": outputs,
@@ -75,26 +148,23 @@ def make_splits(root: str | Path, layout: str, output: str | Path, max_samples: 
     return manifest
 
 
-def _write_jsonl_splits(root: Path, output: Path, assignment: dict) -> dict:
+def _write_jsonl_splits(root: Path, output: Path, split_of: SplitOf, digests: dict[str, _IdsDigest]) -> dict:
     with atomic_output(output / "train.jsonl") as train, atomic_output(output / "val.jsonl") as val:
         handles = {"train": train, "val": val}
         for path in sample_files(root, "files"):
             for _, line, record in iter_jsonl(path):
-                split = assignment[record["id"]]
+                split = split_of(record["id"])
                 if split:
+                    digests[split].add(record["id"])
                     handles[split].write(line if line.endswith("\n") else line + "\n")
     return {"train": "train.jsonl", "val": "val.jsonl"}
 
 
-def _write_parquet_splits(root: Path, output: Path, assignment: dict) -> dict:
+def _write_parquet_splits(root: Path, output: Path, split_of: SplitOf, digests: dict[str, _IdsDigest]) -> dict:
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     files = sample_files(root, "parquet")
-    chosen = {
-        split: pa.array([s for s, v in assignment.items() if v == split], pa.string()) for split in ("train", "val")
-    }
     with atomic_output(output / "train.parquet", "wb") as train, atomic_output(output / "val.parquet", "wb") as val:
         schema = pq.ParquetFile(files[0]).schema_arrow if files else pa.schema([("id", pa.string())])
         writers = {
@@ -103,10 +173,14 @@ def _write_parquet_splits(root: Path, output: Path, assignment: dict) -> dict:
         }
         for path in files:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
+                ids = batch.column("id").to_pylist()
+                splits = [split_of(sample) for sample in ids]
+                for sample, split in zip(ids, splits):
+                    if split:
+                        digests[split].add(sample)
                 for split, writer in writers.items():
-                    picked = batch.filter(pc.is_in(batch.column("id"), value_set=chosen[split]))
-                    if picked.num_rows:
-                        writer.write_batch(picked)
+                    if split in splits:
+                        writer.write_batch(batch.filter(pa.array([chosen == split for chosen in splits])))
         for writer in writers.values():
             writer.close()
     return {"train": "train.parquet", "val": "val.parquet"}
