@@ -101,3 +101,19 @@ def test_same_bytes_twice_and_in_another_process(context):
     import hashlib
 
     assert done.stdout == hashlib.sha256(first).hexdigest()
+
+
+def test_width_cache_stays_bounded_and_widths_stay_exact(monkeypatch, context):
+    """A task meets millions of distinct word forms: the cache starts afresh when full, the layout is the same."""
+    from trove_blocks import render
+
+    words = [f"{word}{index}" for index, word in enumerate(context.split())]  # all distinct
+    expected = render.layout_page(" ".join(words), 640)
+    monkeypatch.setattr(render, "WIDTH_CACHE_ENTRIES", 64)
+    render._font.cache_clear()
+    assert render.layout_page(" ".join(words), 640) == expected
+    fonts = [render._font(str(font_path()), size) for size in range(6, 65)]
+    assert max(len(font._widths) for font in fonts) <= 64
+    font = render._font(str(font_path()), 14)
+    assert [font.width(word) for word in words] == [font.font.getlength(word) for word in words]
+    render._font.cache_clear()  # no font with the small cache outlives the test

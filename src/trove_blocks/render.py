@@ -102,8 +102,13 @@ class PageLayout:
     total_lines: int
 
 
+#: measured widths a font keeps (~110 bytes each): a task renders millions of distinct word forms (punctuation
+#: stays attached, numbers, other scripts) at up to ~60 sizes, so the cache starts afresh when full
+WIDTH_CACHE_ENTRIES = 1 << 14
+
+
 class _Font:
-    """A FreeType font at one size with a cache of measured word widths (in pixels)."""
+    """A FreeType font at one size with a bounded cache of measured word widths (in pixels)."""
 
     def __init__(self, path: str, size: int):
         from PIL import ImageFont
@@ -115,6 +120,8 @@ class _Font:
     def width(self, text: str) -> float:
         width = self._widths.get(text)
         if width is None:
+            if len(self._widths) >= WIDTH_CACHE_ENTRIES:
+                self._widths.clear()  # the words a page needs come back at once; rare ones leave
             width = self._widths[text] = self.font.getlength(text)
         return width
 
