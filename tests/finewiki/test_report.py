@@ -38,3 +38,16 @@ def test_contact_sheet_has_a_cell_per_sample_and_mode():
     page = render_page("Contact sheet test\nsecond line", "tiny").png
     sheet = Image.open(io.BytesIO(contact_sheet([("a", {"tiny": page}), ("b", {"tiny": page})], ("tiny",), thumb=100)))
     assert sheet.mode == "L" and sheet.width == 8 + 108 and sheet.height == 8 + 2 * (100 + 14 + 8)
+
+
+def test_aggregate_memory_does_not_grow_with_the_number_of_samples():
+    import tracemalloc
+
+    peaks = []
+    for count in (10_000, 40_000):
+        tracemalloc.start()
+        report = aggregate(rows(range(1, count + 1)), ("tiny", "base"))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert report["samples"] == count and report["text_tokens"]["max"] == count
+    assert peaks[1] < 1.5 * peaks[0], peaks

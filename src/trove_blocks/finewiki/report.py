@@ -8,49 +8,65 @@ font size the page needed, how many pages overflowed, and PNG bytes per page.
 from __future__ import annotations
 
 import io
-import statistics
 from collections.abc import Iterable
 
 from trove_blocks.render import MODES, vision_tokens
 
 
+class _Summary:
+    """Running mean, min and max of numbers (memory does not grow with their count; integer sums stay exact)."""
+
+    def __init__(self):
+        self.count = 0
+        self.total = 0
+        self.min = self.max = None
+
+    def add(self, value) -> None:
+        self.count += 1
+        self.total += value
+        self.min = value if self.min is None or value < self.min else self.min
+        self.max = value if self.max is None or value > self.max else self.max
+
+    def to_json(self, per: int | None = None) -> dict:
+        """``{"mean", "min", "max"}`` (mean rounded to 4 decimals); with ``per``, of the values divided by it."""
+        if not self.count:
+            return {"mean": None, "min": None, "max": None}
+        if per is None:
+            return {"mean": round(self.total / self.count, 4), "min": self.min, "max": self.max}
+        return {"mean": round(self.total / (self.count * per), 4), "min": self.min / per, "max": self.max / per}
+
+
 def aggregate(stats: Iterable[dict], modes: tuple[str, ...], vision_token_count: str = "code") -> dict:
-    """Aggregate the per-sample rows of :func:`trove_blocks.finewiki.samples.iter_sample_stats`."""
-    characters, text_tokens = [], []
-    per_mode: dict[str, dict[str, list]] = {mode: {"font_size": [], "overflow": [], "png_bytes": []} for mode in modes}
+    """Aggregate the per-sample rows of :func:`trove_blocks.finewiki.samples.iter_sample_stats`, one at a time."""
+    characters, text_tokens = _Summary(), _Summary()
+    per_mode = {mode: {"font_size": _Summary(), "png_bytes": _Summary()} for mode in modes}
+    overflow = dict.fromkeys(modes, 0)
     for row in stats:
-        characters.append(row["characters"])
-        text_tokens.append(row["text_tokens"])
+        characters.add(row["characters"])
+        text_tokens.add(row["text_tokens"])
         for mode in modes:
-            for key, values in per_mode[mode].items():
-                values.append(row[mode][key])
+            per_mode[mode]["font_size"].add(row[mode]["font_size"])
+            per_mode[mode]["png_bytes"].add(row[mode]["png_bytes"])
+            overflow[mode] += bool(row[mode]["overflow"])
     report: dict = {
-        "samples": len(text_tokens),
+        "samples": text_tokens.count,
         "vision_token_count": vision_token_count,
-        "characters": _summary(characters),
-        "text_tokens": _summary(text_tokens),
+        "characters": characters.to_json(),
+        "text_tokens": text_tokens.to_json(),
         "modes": {},
     }
     for mode in modes:
         vision = vision_tokens(mode, vision_token_count)
-        ratios = [tokens / vision for tokens in text_tokens]
-        values = per_mode[mode]
         report["modes"][mode] = {
             "resolution": f"{MODES[mode]}x{MODES[mode]}",
             "vision_tokens": vision,
-            "compression": _summary(ratios),
-            "font_size": _summary(values["font_size"]),
-            "overflow_pages": sum(bool(flag) for flag in values["overflow"]),
-            "png_bytes": _summary(values["png_bytes"]),
-            "png_bytes_total": sum(values["png_bytes"]),
+            "compression": text_tokens.to_json(per=vision),  # ratio = text tokens / vision tokens
+            "font_size": per_mode[mode]["font_size"].to_json(),
+            "overflow_pages": overflow[mode],
+            "png_bytes": per_mode[mode]["png_bytes"].to_json(),
+            "png_bytes_total": per_mode[mode]["png_bytes"].total,
         }
     return report
-
-
-def _summary(values: list) -> dict:
-    if not values:
-        return {"mean": None, "min": None, "max": None}
-    return {"mean": round(statistics.fmean(values), 4), "min": min(values), "max": max(values)}
 
 
 def markdown_table(report: dict) -> str:
