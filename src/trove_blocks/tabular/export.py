@@ -13,11 +13,12 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trove_blocks.io import atomic_output
-from trove_blocks.tabular.database import feature_columns, get_database_path, load_rows
+from trove_blocks.tabular.database import feature_columns, get_database_path, iter_row_batches
 
 INGESTED_AT = "ingested_at"
 
@@ -30,19 +31,28 @@ def export_to_parquet(
 ) -> Path:
     """Write ``dataset_name`` to Parquet and return the path (default ``<database folder>/<dataset_name>.parquet``).
 
-    ``ingested_at`` defaults to now (UTC); a naive datetime is taken as UTC.
+    ``ingested_at`` defaults to now (UTC); a naive datetime is taken as UTC. Rows are streamed one batch
+    (:data:`~trove_blocks.tabular.database.ROW_BATCH` rows, one row group) at a time: memory does not grow with the
+    dataset.
     """
-    info, sample_index, X, y = load_rows(dataset_name, db_path)
+    info, batches = iter_row_batches(dataset_name, db_path)
     stamp = ingested_at or datetime.now(timezone.utc)
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=timezone.utc)
-    columns = {"sample_index": pa.array(sample_index, pa.int64())}
-    for i, name in enumerate(feature_columns(info.n_features)):
-        columns[name] = pa.array(X[:, i], pa.float64())
-    columns["target"] = pa.array(y, pa.int64())
-    columns[INGESTED_AT] = pa.array([stamp] * len(y), pa.timestamp("us", tz="UTC"))
-    table = pa.table(columns)
+    names = ["sample_index", *feature_columns(info.n_features), "target", INGESTED_AT]
+    schema = pa.schema(
+        [pa.field("sample_index", pa.int64())]
+        + [pa.field(name, pa.float64()) for name in names[1:-2]]
+        + [pa.field("target", pa.int64()), pa.field(INGESTED_AT, pa.timestamp("us", tz="UTC"))]
+    )
     path = Path(output_path) if output_path else get_database_path(db_path).parent / f"{dataset_name}.parquet"
-    with atomic_output(path, "wb") as handle:
-        pq.write_table(table, handle)
+    with atomic_output(path, "wb") as handle, pq.ParquetWriter(handle, schema) as writer:
+        for rows in batches:
+            columns = [pa.array(rows[:, 0].astype(np.int64))]
+            columns += [pa.array(rows[:, 1 + i]) for i in range(info.n_features)]
+            columns += [
+                pa.array(rows[:, -1].astype(np.int64)),
+                pa.repeat(pa.scalar(stamp, schema.field(-1).type), len(rows)),
+            ]
+            writer.write_batch(pa.record_batch(columns, schema=schema))
     return path
