@@ -9,6 +9,7 @@ Writes to --output-dir:
                                          sql_complexity, question_style, external_knowledge[, cot], id); files
                                          are named <rank>-<band> after the work file they come from
   stats.json                             totals, val ratio, difficulty distribution per split, exclusions by reason
+  stats.png                              the same drawn: difficulty mix per split, where the records read went
   excluded/<group>/*.jsonl               every dropped record with its filter_reason
   _work/                                 intermediate files (schemas, processed lines, keys, plan, tallies)
 
@@ -188,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": args.output_dir / "train",
         "val": args.output_dir / "val",
         "stats": stats_file,
+        "picture": args.output_dir / "stats.png",
         "excluded": args.output_dir / "excluded",
     }
     return finish(report, counts=counts, outputs=outputs)

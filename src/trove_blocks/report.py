@@ -1,10 +1,11 @@
-"""A picture of a dataset: histograms of per-document statistics drawn into one PNG.
+"""A picture of a dataset: panels of histograms (per-document statistics) or of labelled bars, in one PNG.
 
 Why: datatrove's stats blocks (DocStats, WordStats, LineStats, ...) and StatsMerger leave hundreds of JSON
 numbers; a page of histograms shows at a glance what a dataset is made of (how long, how wordy, how many
 lines). Reads the merged files StatsMerger writes, ``<stats>/histogram/<stat>/metric.json`` =
-``{"<value rounded>": {"total": <documents>, ...}}`` and ``<stats>/summary/<stat>/metric.json``; draws with
-Pillow only (its built-in scalable font, so no system font is needed).
+``{"<value rounded>": {"total": <documents>, ...}}`` and ``<stats>/summary/<stat>/metric.json``. Bar panels
+(:func:`render_bar_panels`) show counts or shares by category, e.g. a split's difficulty mix or exclusions by
+reason. Draws with Pillow only (its built-in scalable font, so no system font is needed).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from trove_blocks.io import atomic_output
 PANEL_WIDTH, PANEL_HEIGHT = 480, 300
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 16, 56, 40
 BAR_COLOUR, AXIS_COLOUR, TEXT_COLOUR, MEAN_COLOUR = (70, 110, 170), (90, 90, 90), (20, 20, 20), (200, 60, 40)
+#: colours of the series of a bar panel, in order (the first is the histograms' bar colour)
+SERIES_COLOURS = (BAR_COLOUR, (230, 145, 56), (106, 168, 79), (142, 124, 195))
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def read_summary(stats_dir: str | Path, stat: str) -> dict[str, float]:
 
 def _format(value: float) -> str:
     if abs(value) >= 100 or value == int(value):
-        return f"{value:.0f}"
+        return f"{value:,.0f}"
     return f"{value:.3g}"
 
 
@@ -102,15 +105,7 @@ def render_histograms(
 
     Statistics named in ``log_scale`` get log-width bins (for long-tailed counts such as lengths).
     """
-    from PIL import Image, ImageDraw, ImageFont
-
-    rows = math.ceil(len(histograms) / columns)
-    header = 40 if title else 0
-    image = Image.new("RGB", (columns * PANEL_WIDTH, header + rows * PANEL_HEIGHT), "white")
-    draw = ImageDraw.Draw(image)
-    font, small, big = (ImageFont.load_default(size=s) for s in (14, 12, 18))
-    if title:
-        draw.text((12, 10), title, fill=TEXT_COLOUR, font=big)
+    image, draw, (font, small), header = _canvas(len(histograms), columns, title)
     for i, hist in enumerate(histograms):
         x0, y0 = (i % columns) * PANEL_WIDTH, header + (i // columns) * PANEL_HEIGHT
         log = hist.name in log_scale
@@ -151,6 +146,69 @@ def render_histograms(
         if span_high > span_low:
             x_mean = left + (right - left) * (mean - span_low) / (span_high - span_low)
             draw.line((x_mean, top, x_mean, bottom), fill=MEAN_COLOUR, width=2)
+    return _save_png(image, path)
+
+
+@dataclass(frozen=True)
+class BarPanel:
+    """One panel of labelled bars: ``bars`` maps a category to ``{series: value}``, one bar per series side by side
+    (e.g. ``{"Simple": {"train": 41.2, "val": 40.8}}``); ``unit`` follows each value's label (e.g. ``"%"``)."""
+
+    name: str
+    bars: dict[str, dict[str, float]]
+    subtitle: str = ""
+    unit: str = ""
+
+
+def render_bar_panels(panels: list[BarPanel], path: str | Path, *, title: str = "", columns: int = 2) -> Path:
+    """Draw one panel of bars per :class:`BarPanel` (value above each bar, series colours in the legend) into a PNG."""
+    image, draw, (font, small), header = _canvas(len(panels), columns, title)
+    for i, panel in enumerate(panels):
+        x0, y0 = (i % columns) * PANEL_WIDTH, header + (i // columns) * PANEL_HEIGHT
+        left, right = x0 + MARGIN_LEFT, x0 + PANEL_WIDTH - MARGIN_RIGHT
+        top, bottom = y0 + MARGIN_TOP + 14, y0 + PANEL_HEIGHT - MARGIN_BOTTOM
+        draw.text((x0 + 12, y0 + 8), panel.name, fill=TEXT_COLOUR, font=font)
+        draw.text((x0 + 12, y0 + 28), panel.subtitle, fill=AXIS_COLOUR, font=small)
+        series = list(dict.fromkeys(name for values in panel.bars.values() for name in values))
+        legend = right
+        for name, colour in reversed(list(zip(series, SERIES_COLOURS)) if len(series) > 1 else []):
+            legend -= draw.textlength(name, font=small) + 18
+            draw.rectangle((legend, y0 + 48, legend + 10, y0 + 58), fill=colour)
+            draw.text((legend + 13, y0 + 46), name, fill=AXIS_COLOUR, font=small)
+        peak = max((value for values in panel.bars.values() for value in values.values()), default=0) or 1
+        slot = (right - left) / max(1, len(panel.bars))
+        bar_width = (slot - 8) / max(1, len(series))
+        for j, (category, values) in enumerate(panel.bars.items()):
+            for k, (name, colour) in enumerate(zip(series, SERIES_COLOURS)):
+                value = values.get(name, 0)
+                x = left + j * slot + 4 + k * bar_width
+                height = (bottom - top) * value / peak
+                draw.rectangle((x + 1, bottom - height, x + bar_width - 1, bottom), fill=colour)
+                label = f"{_format(value)}{panel.unit}"
+                width = draw.textlength(label, font=small)
+                draw.text((x + (bar_width - width) / 2, bottom - height - 14), label, fill=TEXT_COLOUR, font=small)
+            name = category if draw.textlength(category, font=small) <= slot else category[: int(slot // 7)] + "…"
+            width = draw.textlength(name, font=small)
+            draw.text((left + j * slot + (slot - width) / 2, bottom + 6), name, fill=AXIS_COLOUR, font=small)
+        draw.line((left, bottom, right, bottom), fill=AXIS_COLOUR)
+    return _save_png(image, path)
+
+
+def _canvas(panels: int, columns: int, title: str):
+    """``(image, draw, (font, small font), header height)``: a white page for ``panels`` panels, title drawn."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    rows = max(1, math.ceil(panels / columns))
+    header = 40 if title else 0
+    image = Image.new("RGB", (columns * PANEL_WIDTH, header + rows * PANEL_HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    font, small, big = (ImageFont.load_default(size=size) for size in (14, 12, 18))
+    if title:
+        draw.text((12, 10), title, fill=TEXT_COLOUR, font=big)
+    return image, draw, (font, small), header
+
+
+def _save_png(image, path: str | Path) -> Path:
     target = Path(path)
     with atomic_output(target, "wb") as handle:
         image.save(handle, format="PNG", optimize=True)

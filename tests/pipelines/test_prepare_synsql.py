@@ -108,6 +108,8 @@ def test_same_output_for_1_and_4_tasks_with_exact_counts(script, synsql_dir, tmp
 
     phase = ProcessedDataLoader(tmp_path / "four", "train", difficulty_filter="Simple")
     assert len(list(phase)) == len(phase) == distribution["Simple"]["train"]
+    assert "picture: " in done.stdout
+    assert (tmp_path / "four" / "stats.png").read_bytes() == (tmp_path / "one" / "stats.png").read_bytes()
 
 
 def test_ddl_schema_and_cot(script, synsql_dir, tmp_path):

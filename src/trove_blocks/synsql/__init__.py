@@ -1,5 +1,5 @@
 """SynSQL text-to-SQL preparation logic (no datatrove import): streaming JSON, schema rendering, SQL
-normalisation, sandboxed SQLite execution, record validation and the processed record."""
+normalisation, sandboxed SQLite execution, record validation, the processed record and the stats picture."""
 
 from trove_blocks.synsql.json_stream import BoundaryMismatchError, JsonStreamError, byte_range_shard, iter_records
 from trove_blocks.synsql.records import (
@@ -11,6 +11,7 @@ from trove_blocks.synsql.records import (
 from trove_blocks.synsql.sandbox import DatabasePool, ExecutionResult, execute_sql, open_read_only
 from trove_blocks.synsql.schema import SCHEMA_FORMATS, entry_from_ddls, iter_table_entries, render_schema
 from trove_blocks.synsql.sql_text import normalize_sql
+from trove_blocks.synsql.stats_picture import stats_panels, write_stats_picture
 
 __all__ = [
     "BoundaryMismatchError",
@@ -30,4 +31,6 @@ __all__ = [
     "parse_difficulty_overrides",
     "processed_record",
     "render_schema",
+    "stats_panels",
+    "write_stats_picture",
 ]

@@ -1,4 +1,5 @@
-"""One-task step: merges the per-task tallies of a SynSQL run into ``stats.json`` (the seed's fields + exclusions)."""
+"""One-task step: merges the per-task tallies of a SynSQL run into ``stats.json`` (the seed's fields + exclusions)
+and draws them into ``stats.png``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from trove_blocks.io import write_json_atomic
 from trove_blocks.splits import SelectionPlan
+from trove_blocks.synsql.stats_picture import write_stats_picture
 from trove_blocks.writers.selection import PLAN_FILE
 
 
@@ -23,7 +25,8 @@ def merge_tallies(folder: Path) -> Counter:
 
 
 class SynsqlStatsWriter(PipelineStep):
-    """Writes ``<output_dir>/stats.json`` from the plan and the tallies under ``<work_dir>/counts/``.
+    """Writes ``<output_dir>/stats.json`` from the plan and the tallies under ``<work_dir>/counts/``, and
+    ``<output_dir>/stats.png`` (:mod:`trove_blocks.synsql.stats_picture`).
 
     ``counts/written`` holds ``split/difficulty`` tallies of the written records, every other folder there
     ``filter_reason`` tallies of exclusions. Fails when the written counts disagree with the plan (a partial run).
@@ -69,5 +72,6 @@ class SynsqlStatsWriter(PipelineStep):
             "settings": self.settings,
         }
         write_json_atomic(Path(self.output_dir) / "stats.json", stats)
+        write_stats_picture(stats, Path(self.output_dir) / "stats.png")
         self.stat_update("kept", value=plan.kept)
         yield from data or ()
