@@ -211,5 +211,5 @@ def _canvas(panels: int, columns: int, title: str):
 def _save_png(image, path: str | Path) -> Path:
     target = Path(path)
     with atomic_output(target, "wb") as handle:
-        image.save(handle, format="PNG", optimize=True)
+        image.save(handle, format="PNG")  # optimize=True: 4 % smaller, 3x the time (11 ms a page)
     return target
