@@ -259,7 +259,9 @@ def main() -> int:
         )
         print(f"       peak RSS per task {task_rss:.0f} MB (goal < 300)")
         cpu_share = results["pipeline 2 tasks"]["cpu_seconds"] / results["pipeline 1 task"]["cpu_seconds"]
-        if cpu_share > CONTENDED_CPU_SHARE:  # the same work took more CPU time: the vCPUs were slowed from outside
+        # the same work took more CPU time: the vCPUs were slowed from outside (below a few seconds, the pool's
+        # start-up is a visible share of the CPU time and says nothing)
+        if cpu_share > CONTENDED_CPU_SHARE and results["pipeline 1 task"]["seconds"] > 3:
             print(
                 f"       WARNING: 2 tasks used {cpu_share:.2f}x the CPU seconds of 1 task for the same work: the "
                 "machine was contended, so the 2-task ratio is not the pipeline's; re-run when it is quiet"
