@@ -273,14 +273,30 @@ def plan_selection(
             keys = np.array(batch, dtype=np.int64)
             yield keys[:, 0], keys[:, 1]
 
-    def ids_at(indices: np.ndarray) -> list[str]:
-        wanted = {int(index): None for index in indices}
-        for index, (_, _, record_id) in enumerate(read_keys()):
-            if index in wanted:
-                wanted[index] = record_id
-        return [wanted[int(index)] for index in indices]
+    return plan_selection_of_chunks(
+        chunks, lambda indices: ids_at_positions((row[2] for row in read_keys()), indices), subset_size, val_ratio
+    )
 
-    return plan_selection_of_chunks(chunks, ids_at, subset_size, val_ratio)
+
+def ids_at_positions(ids: Iterable[str], indices: np.ndarray) -> list[str]:
+    """The ids at positions ``indices`` of the stream ``ids`` (one pass over it; an :data:`IdsAt` for streamed ids)."""
+    wanted = dict.fromkeys(indices.tolist())
+    for index, record_id in enumerate(ids):
+        if index in wanted:
+            wanted[index] = record_id
+    return [wanted[index] for index in indices.tolist()]
+
+
+def positions_where(
+    chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
+    select: Callable[[np.ndarray, np.ndarray, int], np.ndarray],
+) -> np.ndarray:
+    """Positions of the records where ``select(subset keys, split keys, first position of the chunk)`` holds."""
+    found, first = [np.empty(0, np.int64)], 0
+    for subset_keys, split_keys in chunks():
+        found.append(np.flatnonzero(select(subset_keys, split_keys, first)) + first)
+        first += len(subset_keys)
+    return np.concatenate(found)
 
 
 def plan_selection_of_chunks(
@@ -292,19 +308,11 @@ def plan_selection_of_chunks(
     """
     total = sum(len(subset_keys) for subset_keys, _ in chunks())
 
-    def where(select: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> np.ndarray:
-        """Positions of the records where ``select(subset keys, split keys, first position)`` holds."""
-        found, first = [np.empty(0, np.int64)], 0
-        for subset_keys, split_keys in chunks():
-            found.append(np.flatnonzero(select(subset_keys, split_keys, first)) + first)
-            first += len(subset_keys)
-        return np.concatenate(found)
-
     subset = smallest_cutoff(
         lambda: (subset_keys for subset_keys, _ in chunks()),
         subset_size,
         total,
-        lambda k: ids_at(where(lambda subset_keys, _, first: subset_keys == k)),
+        lambda k: ids_at(positions_where(chunks, lambda subset_keys, _, first: subset_keys == k)),
     )
 
     def kept_mask(subset_keys: np.ndarray, first: int) -> np.ndarray:
@@ -323,7 +331,9 @@ def plan_selection_of_chunks(
         val,
         kept,
         lambda k: ids_at(
-            where(lambda subset_keys, split_keys, first: kept_mask(subset_keys, first) & (split_keys == k))
+            positions_where(
+                chunks, lambda subset_keys, split_keys, first: kept_mask(subset_keys, first) & (split_keys == k)
+            )
         ),
     )
     return SelectionPlan(total, kept, val, subset, val_cutoff)

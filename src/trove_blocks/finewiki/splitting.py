@@ -26,7 +26,14 @@ import numpy as np
 
 from trove_blocks.finewiki.samples import iter_jsonl, sample_files
 from trove_blocks.io import atomic_output, write_json_atomic
-from trove_blocks.splits import SPLITS, SelectionKeys, plan_selection_of_chunks, repeated_keys
+from trove_blocks.splits import (
+    SPLITS,
+    SelectionKeys,
+    ids_at_positions,
+    plan_selection_of_chunks,
+    positions_where,
+    repeated_keys,
+)
 
 #: samples per chunk of keys (two int64 each: 1 MB)
 KEY_CHUNK = 1 << 16
@@ -46,15 +53,6 @@ def _iter_ids(root: Path, layout: str) -> Iterator[str]:
     for path in sample_files(root, layout):
         for batch in pq.ParquetFile(path).iter_batches(columns=["id"], batch_size=KEY_CHUNK):
             yield from batch.column(0).to_pylist()
-
-
-def _ids_at(root: Path, layout: str, indices: np.ndarray) -> list[str]:
-    """The ids at positions ``indices`` of the input order (one more pass over the ids: asked for hash ties only)."""
-    wanted = dict.fromkeys(indices.tolist())
-    for index, sample in enumerate(_iter_ids(root, layout)):
-        if index in wanted:
-            wanted[index] = sample
-    return [wanted[index] for index in indices.tolist()]
 
 
 class _KeyFile:
@@ -78,19 +76,12 @@ class _KeyFile:
             rows = np.frombuffer(block, dtype=np.int64).reshape(-1, 2)
             yield rows[:, 0].copy(), rows[:, 1].copy()
 
-    def positions_of(self, subset_key: int) -> np.ndarray:
-        """Positions of the samples whose subset key is ``subset_key``."""
-        found, first = [np.empty(0, np.int64)], 0
-        for subset_keys, _ in self.chunks():
-            found.append(np.flatnonzero(subset_keys == subset_key) + first)
-            first += len(subset_keys)
-        return np.concatenate(found)
-
 
 def _check_unique(root: Path, layout: str, keys: _KeyFile) -> None:
     """Fail on an id that occurs twice (several wikis or runs in one output): it would be written twice."""
     for key in repeated_keys(lambda: (subset_keys for subset_keys, _ in keys.chunks()), keys.count):
-        ids = _ids_at(root, layout, keys.positions_of(key))
+        positions = positions_where(keys.chunks, lambda subset_keys, _, first, key=key: subset_keys == key)
+        ids = ids_at_positions(_iter_ids(root, layout), positions)  # one more pass over the ids: rare
         if len(set(ids)) < len(ids):  # else a tie of the 63-bit hash between different ids: harmless
             twice = next(sample for sample in ids if ids.count(sample) > 1)
             raise ValueError(f"{root}: duplicate sample ids, e.g. {twice!r} (several wikis or runs in one output?)")
@@ -124,7 +115,10 @@ def make_splits(root: str | Path, layout: str, output: str | Path, max_samples: 
         _check_unique(root, layout, keys)
         kept = min(max_samples, keys.count)
         plan = plan_selection_of_chunks(
-            keys.chunks, lambda indices: _ids_at(root, layout, indices), max_samples, val_size / kept if kept else 0.0
+            keys.chunks,
+            lambda indices: ids_at_positions(_iter_ids(root, layout), indices),  # hash ties only
+            max_samples,
+            val_size / kept if kept else 0.0,
         )
     digests = {split: _IdsDigest() for split in SPLITS}
     write = _write_jsonl_splits if layout == "files" else _write_parquet_splits

@@ -271,12 +271,11 @@ def iter_row_batches(
             while rows := cursor.fetchmany(min(FETCH_ROWS, batch_rows - pending_rows)):
                 pending.append(np.array(rows, dtype=np.float64).reshape(len(rows), width))
                 pending_rows += len(rows)
+                count += len(rows)
                 if pending_rows == batch_rows:
-                    count += pending_rows
                     yield np.concatenate(pending)
                     pending, pending_rows = [], 0
         if pending:
-            count += pending_rows
             yield np.concatenate(pending)
         if count != info.n_samples:
             raise ValueError(

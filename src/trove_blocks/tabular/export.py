@@ -39,10 +39,9 @@ def export_to_parquet(
     stamp = ingested_at or datetime.now(timezone.utc)
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=timezone.utc)
-    names = ["sample_index", *feature_columns(info.n_features), "target", INGESTED_AT]
     schema = pa.schema(
         [pa.field("sample_index", pa.int64())]
-        + [pa.field(name, pa.float64()) for name in names[1:-2]]
+        + [pa.field(name, pa.float64()) for name in feature_columns(info.n_features)]
         + [pa.field("target", pa.int64()), pa.field(INGESTED_AT, pa.timestamp("us", tz="UTC"))]
     )
     path = Path(output_path) if output_path else get_database_path(db_path).parent / f"{dataset_name}.parquet"
