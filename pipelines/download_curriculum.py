@@ -1,11 +1,12 @@
 """Download the curriculum mix into raw JSONL per dataset (the seed's Stage 1), skipping what is already there.
 
 The registry (src/trove_blocks/curriculum/registry.yaml, or --registry) lists per category its target token share
-and its datasets (hub id, config, split, source format). Each dataset is read through datatrove's
+and its datasets (hub id, config, split, source format). Each hub dataset is read through datatrove's
 HuggingFaceDatasetReader, rendered by its format's adapter, tagged with its category and written to
 <output>/<category>/<name>.jsonl ({"text", "id", "source", "category", "metadata"}) with <name>.stats.json;
 rows that cannot be rendered go, with their reason, to <name>.excluded.jsonl. --source NAME=PATH reads a dataset
-from local files in its original format instead of the hub (runs offline).
+from local files in its original format instead of the hub (runs offline): .jsonl, or .json holding a JSON array
+of rows (or, for SQuAD and TriviaQA, the rows under the registry's json_field), streamed in constant memory.
 
     python pipelines/download_curriculum.py --status-only
     python pipelines/download_curriculum.py --dry-run --category math_reasoning
@@ -21,7 +22,7 @@ from pathlib import Path
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
 from trove_blocks.curriculum.download import RawCurriculumWriter, dataset_paths, download_status
 from trove_blocks.curriculum.registry import DEFAULT_REGISTRY, RegistryError, load_registry, parse_source_overrides
-from trove_blocks.readers.curriculum import CurriculumSourceReader
+from trove_blocks.readers.curriculum import CurriculumFileReader, CurriculumSourceReader
 from trove_blocks.taggers.curriculum import CurriculumTagger
 
 
@@ -77,6 +78,11 @@ def print_status(registry, selected, output: Path) -> None:
         print(f"{category:<17} {count:>14,} {share:>7} {registry.targets[category]:>7.0%}")
 
 
+def origin_of(entry, overrides: dict[str, Path]) -> str:
+    """Where a dataset is read from, as the plan and its stats.json say it."""
+    return f"local {overrides[entry.name]}" if entry.name in overrides else f"hub {entry.hub_id}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, settings = parse_settings(parser, argv)
@@ -107,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     for entry in present:
         print(f"skip     {entry.category}/{entry.name}: present ({entry.name}.stats.json verifies)")
     for entry, reason in plan:
-        origin = f"local {overrides[entry.name]}" if entry.name in overrides else f"hub {entry.hub_id}"
-        print(f"download {entry.category}/{entry.name} from {origin} ({reason})")
+        print(f"download {entry.category}/{entry.name} from {origin_of(entry, overrides)} ({reason})")
     if args.dry_run or not plan:
         print("dry run: nothing downloaded" if args.dry_run else "nothing to download")
         return 0
@@ -117,13 +122,19 @@ def main(argv: list[str] | None = None) -> int:
     for entry, _ in plan:
         # planned = missing or damaged: a completion mark of an earlier run must not make datatrove skip it
         shutil.rmtree(Path(args.logging_dir) / f"download_{entry.name}" / "completions", ignore_errors=True)
-        dataset, options = entry.load_options(overrides.get(entry.name))
-        origin = f"{dataset} {options.get('data_files', '')}".strip() if dataset == "json" else entry.hub_id
         limit = args.max_samples if args.max_samples is not None else entry.max_samples
+        if entry.name in overrides:
+            folder, pattern = entry.local_files(overrides[entry.name])
+            reader = CurriculumFileReader(
+                str(folder), entry.name, entry.format, entry.text_field, entry.json_field, pattern, limit=limit
+            )
+        else:
+            dataset, options = entry.load_options()
+            reader = CurriculumSourceReader(dataset, options, entry.name, entry.format, entry.text_field, limit=limit)
         pipeline = [
-            CurriculumSourceReader(dataset, options, entry.name, entry.format, entry.text_field, limit=limit),
+            reader,
             CurriculumTagger(category=entry.category),
-            RawCurriculumWriter(str(args.output), entry.name, entry.category, origin),
+            RawCurriculumWriter(str(args.output), entry.name, entry.category, origin_of(entry, overrides)),
         ]
         stages.append(Stage(f"download_{entry.name}", pipeline, tasks=1))
     run_settings = script_settings(args) | {"sources": {name: str(path) for name, path in overrides.items()}}

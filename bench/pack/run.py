@@ -25,13 +25,15 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))  # bench/ is not a package: its scripts run by path
+from common import run_measured  # noqa: E402
+
 CURRICULUM = REPO / "tests" / "data" / "curriculum"
 REAL_TEXT = REPO / "examples_local" / "data" / "real_text"
 CONTENDERS = (
@@ -167,19 +169,14 @@ def measure_all(corpus: Path, max_seq_length: int, repeats: int) -> dict[str, di
 
 
 def measure_once(name: str, corpus: Path, max_seq_length: int) -> dict:
-    """Run a contender in a subprocess; adds its peak RSS (MB) from os.wait4."""
+    """Run a contender in a subprocess, with its peak RSS (MB)."""
     work = Path(tempfile.mkdtemp(prefix=f"bench_{name}_"))
     command = [sys.executable, __file__, "--contender", name, "--corpus", str(corpus), "--work", str(work)]
     command += ["--max-seq-length", str(max_seq_length)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    shutil.rmtree(work, ignore_errors=True)
-    if status != 0:
-        raise RuntimeError(f"contender {name} failed (status {status}); run it alone to see why")
-    result = json.loads(output.strip().splitlines()[-1])
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
-    return result
+    try:
+        return run_measured(name, command)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def padding_on_real_mix(lengths: list[int], row_lengths: list[int], documents: int) -> list[tuple]:

@@ -23,19 +23,25 @@ for, i.e. the largest single process: one task for the pipeline):
 
 from __future__ import annotations
 
-import argparse
-import compileall
 import json
 import os
 import random
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))  # bench/ is not a package: its scripts run by path
+from common import (  # noqa: E402
+    bench_parser,
+    best_of_rounds,
+    parse_only,
+    parse_or_run_contender,
+    run_measured,
+    work_folder,
+)
+
 REAL_DIR = REPO / "tests" / "data" / "text2sql"
 #: CPU seconds of the 2-task run over the 1-task run above which a run is reported as contended (measured on a quiet
 #: machine: 0.96-1.03; in a noisy period 1.37, with the same code)
@@ -79,19 +85,12 @@ def generate(folder: Path, size_mb: float) -> int:
     return count
 
 
-def parse_only(data: Path, exact: bool = False) -> int:
+def parse_only_exact(data: Path) -> int:
+    """:func:`parse_only` with every record's end found by the exact scan."""
     from trove_blocks.synsql import json_stream
-    from trove_blocks.synsql.json_stream import iter_records
 
-    if exact:
-        json_stream.MAX_CLOSING_BRACES = 0
-
-    size, count, path = data.stat().st_size, 0, str(data)
-    with data.open("rb") as handle:
-        for record in iter_records(handle, path, 0, size, size):
-            record.decode(path)
-            count += 1
-    return count
+    json_stream.MAX_CLOSING_BRACES = 0
+    return parse_only(data)
 
 
 def hand_loop(folder: Path, out: Path) -> int:
@@ -173,8 +172,10 @@ def pipeline(folder: Path, out: Path, tasks: int) -> int:
 def run_contender(name: str, folder: Path, out: Path) -> None:
     """Child side: run one contender, print {"records", "seconds"} as JSON."""
     started = time.perf_counter()
-    if name in ("parse-only floor", "exact-scan floor"):
-        records = parse_only(folder / "data.json", exact=name == "exact-scan floor")
+    if name == "parse-only floor":
+        records = parse_only(folder / "data.json")
+    elif name == "exact-scan floor":
+        records = parse_only_exact(folder / "data.json")
     elif name == "hand-written loop":
         records = hand_loop(folder, out)
     elif name == "seed baseline":
@@ -191,54 +192,24 @@ def measure(name: str, folder: Path, out: Path) -> dict:
     shutil.rmtree(out.parent, ignore_errors=True)
     os.sync()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, __file__, "--contender", name, "--data-dir", str(folder), "--out", str(out)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-    stdout = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{name} failed with exit code {process.returncode}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
-    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # the contender and every process it waited for
-    return result
+    command = [sys.executable, __file__, "--contender", name, "--data", str(folder), "--out", str(out)]
+    return run_measured(name, command, env)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    parser = bench_parser(__doc__, CONTENDERS)
     parser.add_argument("--size-mb", type=float, default=50, help="size of the generated data.json (MB)")
-    parser.add_argument(
-        "--repeats", type=int, default=2, help="rounds over all contenders; each one's fastest run counts"
-    )
-    parser.add_argument("--work-dir", type=Path, default=None, help="where data and outputs go (default: a temp dir)")
-    parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
-    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.contender:
-        run_contender(args.contender, args.data_dir, args.out)
+    args = parse_or_run_contender(parser, run_contender)
+    if args is None:
         return 0
-    # as installed from a wheel: an editable install's modules are compiled at import, in every contender's process
-    # where PYTHONDONTWRITEBYTECODE is set (as ./dev does; ~0.15 s of the pipeline's start-up otherwise)
-    compileall.compile_dir(REPO / "src", quiet=1)
-    compileall.compile_dir(REPO / "pipelines", quiet=1)
-    work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench_synsql_"))
-    try:
+    with work_folder(args.work_dir, "bench_synsql_") as work:
         data = work / "synsql"
         count = generate(data, args.size_mb)
         size_mb = (data / "data.json").stat().st_size / 1e6
         print(f"data.json: {size_mb:.1f} MB, {count} records (SynSQL-shaped, from the 27 real records)")
-        results: dict[str, dict] = {}
-        for _ in range(args.repeats):  # rounds over all contenders: a burst of load elsewhere hits them alike
-            for name in CONTENDERS:
-                result = measure(name, data, work / "out" / name.replace(" ", "_"))
-                best = results.get(name)
-                peak = max(result["peak_rss_mb"], best["peak_rss_mb"] if best else 0.0)
-                if best is None or result["seconds"] < best["seconds"]:
-                    results[name] = result
-                results[name]["peak_rss_mb"] = peak
+        results = best_of_rounds(
+            CONTENDERS, args.repeats, lambda name: measure(name, data, work / "out" / name.replace(" ", "_"))
+        )
         floor = results["parse-only floor"]["records"] / results["parse-only floor"]["seconds"]
         one = results["pipeline 1 task"]["records"] / results["pipeline 1 task"]["seconds"]
         print(
@@ -270,9 +241,6 @@ def main() -> int:
         exact = results["exact-scan floor"]["records"] / results["exact-scan floor"]["seconds"]
         print(f"       1 task / hand-written loop = {one / loop:.2f} (what datatrove and the exact selection cost)")
         print(f"       1 task / exact-scan floor = {one / exact:.2f} (the floor before object ends were guessed)")
-    finally:
-        if args.work_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -21,17 +21,26 @@ def test_packaged_registry_has_the_seed_mix():
         registry.in_category("poetry")
 
 
-def test_local_override_reads_nested_json_under_its_field():
+def test_local_overrides_name_files_or_folders_of_json(tmp_path):
     registry = load_registry()
-    assert registry.datasets["squad"].load_options(DATA / "squad_v2_dev_sample.json")[1]["field"] == "data"
-    name, options = registry.datasets["gsm8k"].load_options(DATA / "gsm8k_test_head30.jsonl")
-    assert name == "json" and "field" not in options
+    gsm8k = registry.datasets["gsm8k"]
+    assert gsm8k.local_files(DATA / "gsm8k_test_head30.jsonl") == (DATA, "gsm8k_test_head30.jsonl")
+    assert gsm8k.local_files(DATA) == (DATA, "**/*.json*")
+    odd = tmp_path / "rows[1].json"
+    odd.write_text("[]")
+    assert gsm8k.local_files(odd) == (tmp_path, "rows[[]1].json"), "glob characters in a name are escaped"
     overrides = parse_source_overrides([f"gsm8k={DATA / 'gsm8k_test_head30.jsonl'}"], registry)
     assert overrides == {"gsm8k": DATA / "gsm8k_test_head30.jsonl"}
     with pytest.raises(RegistryError, match="no dataset 'gsm9k'"):
         parse_source_overrides([f"gsm9k={DATA}"], registry)
     with pytest.raises(RegistryError, match="does not exist"):
         parse_source_overrides(["gsm8k=/nonexistent/file.jsonl"], registry)
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(RegistryError, match="not a .json or .jsonl file"):
+        parse_source_overrides([f"gsm8k={tmp_path / 'notes.txt'}"], registry)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RegistryError, match="no .json/.jsonl files there"):
+        parse_source_overrides([f"gsm8k={tmp_path / 'empty'}"], registry)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
+from pathlib import Path
 
 import pytest
 
@@ -13,10 +15,14 @@ from trove_blocks.synsql.json_stream import (
     BoundaryMismatchError,
     JsonStreamError,
     byte_range_shard,
+    first_byte,
+    iter_field_array,
     iter_records,
 )
 
 REAL = json.loads(open("tests/data/text2sql/synsql_data_sample.json", encoding="utf-8").read())
+CHATS = Path("tests/data/curriculum/fastchat_dummy_conversation_sharegpt_format_20.json")
+SQUAD = Path("tests/data/curriculum/squad_v2_dev_sample.json")
 
 
 def read_all(raw: bytes, tasks: int) -> list:
@@ -129,12 +135,16 @@ def random_value(rng: random.Random, depth: int = 0):
 
 @pytest.mark.parametrize("chunk", [97, 4096, 1 << 20])
 @pytest.mark.parametrize("indent", [None, 0, 2])
-def test_guessed_object_ends_equal_the_exact_scan(monkeypatch, chunk, indent):
-    """Ends found by decoding at a guessed ``}`` give the same records and offsets as the exact scan alone."""
+@pytest.mark.parametrize(("braces", "span"), [(64, 4096), (1, 16)])
+def test_guessed_object_ends_equal_the_exact_scan(monkeypatch, chunk, indent, braces, span):
+    """Ends found by decoding at a guessed ``}``, or where orjson says the content after the object begins (from a
+    span of 16 bytes growing 4x), give the same records and offsets as the exact scan alone."""
     rng = random.Random(chunk * 10 + (indent or 0))
     records = [{f"k{j}": random_value(rng) for j in range(rng.randrange(6))} for _ in range(400)]
     raw = json.dumps(records, indent=indent, ensure_ascii=rng.random() < 0.5).encode()
     monkeypatch.setattr(json_stream, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(json_stream, "MAX_CLOSING_BRACES", braces)
+    monkeypatch.setattr(json_stream, "TRAILING_SPAN_BYTES", span)
     guessed = offsets_and_values(raw, tasks=3)
     monkeypatch.setattr(json_stream, "MAX_CLOSING_BRACES", 0)
     assert guessed == offsets_and_values(raw, tasks=3)
@@ -151,11 +161,25 @@ def test_real_records_need_no_exact_scan(monkeypatch):
     assert scans == []
 
 
-def test_many_braces_in_one_record_fall_back_to_the_exact_scan(monkeypatch):
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"cot": "}, " * 500, "nested": [{"a": {}}, {"b": [{}]}] * 20}, {"q": "} ]"}] * 3,
+        json.loads(CHATS.read_text(encoding="utf-8")),
+        json.loads(SQUAD.read_text(encoding="utf-8"))["data"],
+        [{"turns": [{"from": "human", "value": "héllo, 日本語 🎉 ünïcode"}, {"value": "é" * 3000}]}] * 3,
+    ],
+    ids=["braces", "sharegpt", "squad", "non-ascii"],
+)
+def test_nested_objects_are_found_by_orjson_without_the_exact_scan(monkeypatch, records):
+    """Records whose first ``}`` followed by ``,`` is not their end (real chats and SQuAD articles)."""
     monkeypatch.setattr(json_stream, "CHUNK_BYTES", 1 << 20)
-    records = [{"cot": "}, " * 500, "nested": [{"a": {}}, {"b": [{}]}] * 20}, {"q": "} ]"}] * 3
-    raw = json.dumps(records).encode()
-    assert [value for _, value in offsets_and_values(raw)] == records
+    scans = []
+    monkeypatch.setattr(json_stream._Window, "element_end", lambda self, i: scans.append(i))
+    for indent in (None, 2):
+        raw = json.dumps(records, indent=indent, ensure_ascii=False).encode()
+        assert [value for _, value in offsets_and_values(raw)] == records
+    assert scans == []
 
 
 @pytest.mark.parametrize("chunk", [97, 1 << 20])
@@ -171,3 +195,43 @@ def test_malformed_record_error_is_the_exact_scans(monkeypatch, chunk):
         errors.append((caught.value.offset, str(caught.value)))
     assert errors[0] == errors[1]
     assert errors[0][0] == raw.index(b'}, {"b"')
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_field_array_is_found_after_values_that_look_like_it(indent):
+    """Keys and values before the field hold brackets, braces, quotes and the field's name in strings."""
+    document = {
+        "version": 'v2.0 ["data": [{',
+        "note": {"data": [{"x": 1}], "s": "}]"},
+        "list": [[], {"data": "["}],
+        "data": REAL,
+        "after": [1, 2],
+    }
+    raw = json.dumps(document, indent=indent, ensure_ascii=False).encode()
+    records = list(iter_field_array(io.BytesIO(raw), "m", "data"))
+    assert [r.decode("m") for r in records] == REAL
+    assert all(raw[r.offset : r.offset + len(r.data)] == r.data for r in records)
+    assert [r.decode("m") for r in iter_field_array(io.BytesIO(raw), "m", "list")] == [[], {"data": "["}]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"version": 1}', "byte 13: the top-level object has no field 'data'"),
+        (b'{"data": {"a": 1}}', "byte 9: the field 'data' does not hold an array"),
+        (b'[{"data": []}]', "byte 0: expected a JSON object"),
+        (b'{"version": "v1" "data": []}', "byte 17: expected ',' or '}' after the value of 'version'"),
+        (b'{"data": [{"a": 1}, {"a": 2}', "truncated: the array is not closed"),
+        (b'{"version": "v1', "truncated value of 'version'"),
+        (b'{"data": [{"a": 1},]}', "trailing comma"),
+    ],
+)
+def test_field_array_errors_name_the_byte(raw, message):
+    with pytest.raises(JsonStreamError, match=re.escape(message)):
+        list(iter_field_array(io.BytesIO(raw), "f.json", "data"))
+
+
+def test_first_byte_skips_whitespace():
+    assert first_byte(io.BytesIO(b" \n\t [1]")) == b"["
+    assert first_byte(io.BytesIO(b"\n" * 300 + b'{"a": 1}')) == b"{"
+    assert first_byte(io.BytesIO(b"  \n")) == b""

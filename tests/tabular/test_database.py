@@ -12,6 +12,7 @@ from trove_blocks.tabular import (
     DatabaseNotFoundError,
     DatasetNotFoundError,
     DatasetSpec,
+    database,
     generate_database,
     get_database_path,
     list_datasets,
@@ -50,7 +51,10 @@ def test_schema_and_indexes(tmp_path):
     assert rows == [("train_data", 80, 20, 2), ("test_data", 20, 8, 3)]
 
 
-def test_load_data_returns_the_generated_arrays(tmp_path):
+@pytest.mark.parametrize("insert_rows", [8192, 7])
+def test_load_data_returns_the_generated_arrays(tmp_path, monkeypatch, insert_rows):
+    """Also when the rows are handed to SQLite in blocks that do not divide the row count."""
+    monkeypatch.setattr(database, "INSERT_ROWS", insert_rows)
     db = generate_database(tmp_path / "sample.db", SMALL)
     for spec in SMALL:
         X, y = load_data(spec.name, db)

@@ -7,6 +7,7 @@ dataset's original format, so everything runs offline.
 
 from __future__ import annotations
 
+import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ import yaml
 from trove_blocks.curriculum.adapters import ADAPTERS
 
 DEFAULT_REGISTRY = Path(__file__).with_name("registry.yaml")
+#: the files a local override is read from
+LOCAL_SUFFIXES = (".json", ".jsonl")
 
 
 class RegistryError(ValueError):
@@ -37,30 +40,23 @@ class CurriculumDataset:
     json_field: str | None = None
     max_samples: int = -1
 
-    def load_options(self, local_path: str | os.PathLike | None = None) -> tuple[str, dict[str, Any]]:
-        """``(dataset, dataset_options)`` for ``datasets.load_dataset``: the hub dataset, or the local files."""
-        if local_path is None:
-            options: dict[str, Any] = {"split": self.split}
-            if self.config:
-                options["name"] = self.config
-            return self.hub_id, options
+    def load_options(self) -> tuple[str, dict[str, Any]]:
+        """``(dataset, dataset_options)`` for ``datasets.load_dataset`` of the hub dataset."""
+        options: dict[str, Any] = {"split": self.split}
+        if self.config:
+            options["name"] = self.config
+        return self.hub_id, options
+
+    def local_files(self, local_path: str | os.PathLike) -> tuple[Path, str]:
+        """``(folder, glob pattern)`` of a local override: the file, or every .json/.jsonl file under the folder."""
         path = Path(local_path)
-        files = sorted(str(p) for p in path.rglob("*") if p.suffix in (".json", ".jsonl")) if path.is_dir() else [path]
-        if not files:
+        if path.is_file():
+            if path.suffix not in LOCAL_SUFFIXES:
+                raise RegistryError(f"--source {self.name}={local_path}: not a .json or .jsonl file")
+            return path.parent, glob.escape(path.name)
+        if not any(p.suffix in LOCAL_SUFFIXES for p in path.rglob("*")):
             raise RegistryError(f"--source {self.name}={local_path}: no .json/.jsonl files there")
-        options = {"data_files": [str(f) for f in files], "split": "train"}
-        if self.json_field and any(_is_json_object(Path(f)) for f in files):
-            options["field"] = self.json_field
-        return "json", options
-
-
-def _is_json_object(path: Path) -> bool:
-    """True when ``path`` is a .json file whose top level is an object (records nested under a field)."""
-    if path.suffix != ".json":
-        return False
-    with open(path, encoding="utf-8") as handle:
-        head = handle.read(4096).lstrip()
-    return head.startswith("{")
+        return path, "**/*.json*"
 
 
 @dataclass(frozen=True)
@@ -131,5 +127,6 @@ def parse_source_overrides(items: list[str], registry: Registry) -> dict[str, Pa
         path = Path(value).expanduser()
         if not path.exists():
             raise RegistryError(f"--source {item!r}: {path} does not exist")
+        registry.datasets[name].local_files(path)  # raises when there is nothing to read
         overrides[name] = path
     return overrides

@@ -1,8 +1,15 @@
 """Readers: blocks that turn files or databases into datatrove Documents (metadata keys documented per reader)."""
 
-from trove_blocks.readers.curriculum import CurriculumJsonlReader, CurriculumSourceReader
+from trove_blocks.readers.curriculum import CurriculumFileReader, CurriculumJsonlReader, CurriculumSourceReader
 from trove_blocks.readers.html import HtmlFileReader
 from trove_blocks.readers.json_array import JsonArrayReader
 from trove_blocks.readers.sqlite import SQLiteReader
 
-__all__ = ["CurriculumJsonlReader", "CurriculumSourceReader", "HtmlFileReader", "JsonArrayReader", "SQLiteReader"]
+__all__ = [
+    "CurriculumFileReader",
+    "CurriculumJsonlReader",
+    "CurriculumSourceReader",
+    "HtmlFileReader",
+    "JsonArrayReader",
+    "SQLiteReader",
+]

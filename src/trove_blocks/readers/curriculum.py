@@ -1,4 +1,5 @@
-"""Readers of curriculum data: hub (or local) datasets through format adapters, and raw curriculum JSONL.
+"""Readers of curriculum data: hub datasets and local dataset files through format adapters, and raw curriculum
+JSONL.
 
 Neither reader drops a bad record silently. A record that cannot be used comes out as a Document whose
 ``metadata["invalid_reason"]`` says why (``invalid_json``, ``missing_text``, or the adapter's reason such as
@@ -8,6 +9,10 @@ with that reason, so input count = kept + excluded.
 
 Metadata keys of the documents: ``source`` (dataset name), ``record``; from raw JSONL also the row's own
 ``category``, ``source`` and ``metadata`` fields, and ``file_path``.
+
+Local dataset files (``--source NAME=PATH``) are streamed by :class:`CurriculumFileReader` in constant memory:
+``datasets``' JSON loader reads a JSON-array file whole (measured: 0.73 GB peak for a 50 MB ShareGPT array,
+2.3 GB for 200 MB).
 """
 
 from __future__ import annotations
@@ -16,9 +21,16 @@ import json
 from typing import Any
 
 from datatrove.data import Document
+from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers import HuggingFaceDatasetReader, JsonlReader
+from datatrove.pipeline.readers.base import BaseDiskReader
+from datatrove.utils.logging import logger
 
 from trove_blocks.curriculum.adapters import InvalidRow, convert_row
+from trove_blocks.curriculum.registry import LOCAL_SUFFIXES
+from trove_blocks.progress import ByteProgress
+from trove_blocks.readers.json_array import PROGRESS_CHECK_RECORDS
+from trove_blocks.synsql.json_stream import first_byte, iter_array, iter_field_array
 
 INVALID_REASON = "invalid_reason"
 
@@ -29,15 +41,22 @@ def valid_record(doc: Document) -> bool | tuple[bool, str]:
     return (False, reason) if reason else True
 
 
-def _adapt_source_row(self: CurriculumSourceReader, data: dict, path: str, id_in_file: int | str) -> dict[str, Any]:
-    index = str(id_in_file)
-    record = f"{self.source_name}/{index}"
+def _adapt_source_row(
+    self: CurriculumSourceReader | CurriculumFileReader, data: object, path: str, id_in_file: int | str
+) -> dict[str, Any]:
+    record = f"{self.source_name}/{id_in_file}"
     try:
+        if not isinstance(data, dict):  # not an object, or the bytes of a line that does not decode
+            raise InvalidRow("invalid_json")
         converted = convert_row(self.source_format, data, self.text_field)
     except InvalidRow as reason:
         self.stat_update(f"invalid_{reason}")
+        if isinstance(data, bytes):
+            text = data.decode("utf-8", "replace").rstrip("\n")
+        else:
+            text = json.dumps(data, ensure_ascii=False, default=str)
         return {
-            "text": json.dumps(data, ensure_ascii=False, default=str),
+            "text": text,
             "id": record,
             "metadata": {INVALID_REASON: str(reason), "record": record, "source": self.source_name},
         }
@@ -75,6 +94,84 @@ class CurriculumSourceReader(HuggingFaceDatasetReader):
         self.source_name = source_name
         self.source_format = source_format
         self.text_field = text_field
+
+
+class CurriculumFileReader(BaseDiskReader):
+    """Read one curriculum dataset from local files in its original format, streamed, rows rendered by its adapter.
+
+    The documents are those of :class:`CurriculumSourceReader`; ``record`` (and the id of a row without one) is
+    ``<source_name>/<file><place>``, the place being ``:<line>`` in JSON lines, ``[<index>]`` in a JSON array and
+    ``["<json_field>"][<index>]`` in an array nested under ``json_field``. Files:
+
+    * ``.jsonl``: one row per non-blank line; a line that does not decode is an ``invalid_json`` record.
+    * ``.json``: a top-level array of rows; a top-level object holding the rows under ``json_field`` (SQuAD's
+      ``data``; only when ``json_field`` is given); else JSON lines. A malformed array raises
+      :class:`~trove_blocks.synsql.json_stream.JsonStreamError` naming the file and byte offset.
+
+    Rows that are not JSON objects are ``invalid_json`` records. Other files in ``data_folder`` are skipped with a
+    warning and counted (``skipped_files``). A file's progress is logged with an ETA every ``progress_seconds``.
+    """
+
+    name = "📚 Curriculum files"
+
+    def __init__(
+        self,
+        data_folder: DataFolderLike,
+        source_name: str,
+        source_format: str,
+        text_field: str | None = None,
+        json_field: str | None = None,
+        glob_pattern: str | None = "**/*.json*",
+        limit: int = -1,
+        progress_seconds: float = 10.0,
+    ):
+        super().__init__(
+            data_folder, limit=limit, adapter=_adapt_source_row, glob_pattern=glob_pattern, add_file_path=False
+        )
+        self.source_name = source_name
+        self.source_format = source_format
+        self.text_field = text_field
+        self.json_field = json_field
+        self.progress_seconds = progress_seconds
+
+    def read_file(self, filepath: str):
+        """Documents of one file; a progress line with an ETA every ``progress_seconds`` (0: none)."""
+        if not filepath.endswith(LOCAL_SUFFIXES):
+            logger.warning(f"{self.source_name}: skipping {filepath} (only {' and '.join(LOCAL_SUFFIXES)} are read)")
+            self.stat_update("skipped_files")
+            return
+        shown, size = self.data_folder.resolve_paths(filepath), self.data_folder.size(filepath)
+        progress = ByteProgress(shown, 0, size, self.progress_seconds) if self.progress_seconds else None
+        with self.data_folder.open(filepath, "rb") as handle:
+            for count, (offset, place, data) in enumerate(self._rows(handle, filepath, shown, size), 1):
+                if progress and not count % PROGRESS_CHECK_RECORDS:
+                    progress.update(offset, count)
+                yield self.get_document_from_dict(data, filepath, f"{filepath}{place}")
+
+    def _rows(self, handle, filepath: str, shown: str, size: int):
+        """``(byte offset, place in the file, row)`` of each row (see the class docstring); a JSON line that does
+        not decode is given as its bytes."""
+        import orjson
+
+        opener = first_byte(handle) if filepath.endswith(".json") else b""
+        if opener == b"[" or (opener == b"{" and self.json_field):
+            if opener == b"[":
+                records, field = iter_array(handle, shown, 0, size, size), ""
+            else:
+                records, field = iter_field_array(handle, shown, self.json_field), f'["{self.json_field}"]'
+            for index, record in enumerate(records):
+                yield record.offset, f"{field}[{index}]", record.decode(shown)
+            return
+        handle.seek(0)
+        offset = 0
+        for number, line in enumerate(handle, 1):
+            if not line.isspace():
+                try:
+                    data = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    data = line
+                yield offset, f":{number}", data
+            offset += len(line)
 
 
 class CurriculumJsonlReader(JsonlReader):

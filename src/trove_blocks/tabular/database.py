@@ -28,6 +28,8 @@ from trove_blocks.tabular.generator import make_classification
 DATABASE_ENV_VAR = "TROVE_TABULAR_DB"
 DATABASE_FILENAME = "sample_data.db"
 GENERATE_COMMAND = "python pipelines/generate_tabular.py"
+#: generated rows handed to SQLite per block (as Python numbers)
+INSERT_ROWS = 8192
 
 DATASETS_DDL = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -192,11 +194,17 @@ def _insert_dataset(conn: sqlite3.Connection, spec: DatasetSpec) -> int:
     dataset_id = cursor.lastrowid
     columns = ["dataset_id", "sample_index", *feature_columns(spec.n_features), "target"]
     placeholders = ", ".join("?" * len(columns))
-    conn.executemany(
-        f"INSERT INTO features ({', '.join(columns)}) VALUES ({placeholders})",
-        ((dataset_id, index, *features, label) for index, (features, label) in enumerate(zip(X.tolist(), y.tolist()))),
-    )
+    conn.executemany(f"INSERT INTO features ({', '.join(columns)}) VALUES ({placeholders})", _rows(dataset_id, X, y))
     return dataset_id
+
+
+def _rows(dataset_id: int, X: np.ndarray, y: np.ndarray) -> Iterator[tuple]:
+    """``(dataset_id, sample_index, *features, target)`` per row, converted to Python numbers
+    :data:`INSERT_ROWS` rows at a time (the whole of ``X.tolist()`` takes ~6x the array's memory)."""
+    for start in range(0, len(X), INSERT_ROWS):
+        block = zip(X[start : start + INSERT_ROWS].tolist(), y[start : start + INSERT_ROWS].tolist())
+        for index, (features, label) in enumerate(block, start):
+            yield (dataset_id, index, *features, label)
 
 
 def connect_existing(db_path: str | os.PathLike | None = None) -> tuple[sqlite3.Connection, Path]:
