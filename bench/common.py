@@ -58,7 +58,7 @@ def parse_or_run_contender(
 def parse_only(data: Path) -> int:
     """Records of a JSON array (or JSON-lines) file, each found by the streaming scanner and decoded, nothing
     else: the floor of every reader built on it."""
-    from trove_blocks.synsql.json_stream import iter_records
+    from trove_blocks.json_stream import iter_records
 
     size, count, path = data.stat().st_size, 0, str(data)
     with data.open("rb") as handle:

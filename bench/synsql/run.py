@@ -87,7 +87,7 @@ def generate(folder: Path, size_mb: float) -> int:
 
 def parse_only_exact(data: Path) -> int:
     """:func:`parse_only` with every record's end found by the exact scan."""
-    from trove_blocks.synsql import json_stream
+    from trove_blocks import json_stream
 
     json_stream.MAX_CLOSING_BRACES = 0
     return parse_only(data)
@@ -96,7 +96,7 @@ def parse_only_exact(data: Path) -> int:
 def hand_loop(folder: Path, out: Path) -> int:
     import orjson
 
-    from trove_blocks.synsql.json_stream import iter_records
+    from trove_blocks.json_stream import iter_records
     from trove_blocks.synsql.records import DEFAULT_DIFFICULTY, invalid_reason, processed_record
     from trove_blocks.synsql.schema import iter_table_entries, render_schema
 

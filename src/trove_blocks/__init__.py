@@ -11,7 +11,7 @@ datatrove's executors (~0.35 s, most of it huggingface_hub), and a script loads 
 Training loaders (MLX) are in :mod:`trove_blocks.loaders`; domain logic without datatrove in
 :mod:`~trove_blocks.synsql`, :mod:`~trove_blocks.curriculum`, :mod:`~trove_blocks.finewiki`,
 :mod:`~trove_blocks.tabular`, :mod:`~trove_blocks.packing`, :mod:`~trove_blocks.manifest`, :mod:`~trove_blocks.render`,
-:mod:`~trove_blocks.splits`.
+:mod:`~trove_blocks.splits`, :mod:`~trove_blocks.json_stream` (JSON arrays and JSON lines streamed by byte range).
 """
 
 from __future__ import annotations

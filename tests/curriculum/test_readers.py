@@ -12,6 +12,7 @@ from datatrove.utils.logging import logger
 
 from trove_blocks.curriculum.adapters import convert_row
 from trove_blocks.curriculum.registry import load_registry
+from trove_blocks.json_stream import JsonStreamError
 from trove_blocks.readers import curriculum
 from trove_blocks.readers.curriculum import (
     CurriculumFileReader,
@@ -19,7 +20,6 @@ from trove_blocks.readers.curriculum import (
     CurriculumSourceReader,
     valid_record,
 )
-from trove_blocks.synsql.json_stream import JsonStreamError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "curriculum"
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
+from trove_blocks.json_stream import JsonStreamError
 from trove_blocks.readers.json_array import JsonArrayReader
-from trove_blocks.synsql.json_stream import JsonStreamError
 
 REAL = "tests/data/text2sql/synsql_data_sample.json"
 

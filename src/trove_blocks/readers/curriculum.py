@@ -28,9 +28,9 @@ from datatrove.utils.logging import logger
 
 from trove_blocks.curriculum.adapters import InvalidRow, convert_row
 from trove_blocks.curriculum.registry import LOCAL_SUFFIXES
+from trove_blocks.json_stream import first_byte, iter_array, iter_field_array
 from trove_blocks.progress import ByteProgress
 from trove_blocks.readers.json_array import PROGRESS_CHECK_RECORDS
-from trove_blocks.synsql.json_stream import first_byte, iter_array, iter_field_array
 
 INVALID_REASON = "invalid_reason"
 
@@ -106,7 +106,7 @@ class CurriculumFileReader(BaseDiskReader):
     * ``.jsonl``: one row per non-blank line; a line that does not decode is an ``invalid_json`` record.
     * ``.json``: a top-level array of rows; a top-level object holding the rows under ``json_field`` (SQuAD's
       ``data``; only when ``json_field`` is given); else JSON lines. A malformed array raises
-      :class:`~trove_blocks.synsql.json_stream.JsonStreamError` naming the file and byte offset.
+      :class:`~trove_blocks.json_stream.JsonStreamError` naming the file and byte offset.
 
     Rows that are not JSON objects are ``invalid_json`` records. Other files in ``data_folder`` are skipped with a
     warning and counted (``skipped_files``). A file's progress is logged with an ETA every ``progress_seconds``.

@@ -3,7 +3,7 @@
 datatrove shards by whole files, so a single 9 GB data.json would run on one task while the others idle.
 Here the input files are laid end to end and cut into ``world_size`` byte ranges of equal size; each task reads
 the records whose first byte lies in its range, streaming in constant memory (see
-:mod:`trove_blocks.synsql.json_stream` for how a task finds its first record and why the result is exact).
+:mod:`trove_blocks.json_stream` for how a task finds its first record and why the result is exact).
 
 Documents:
   * ``id``: the record's ``id_key`` field if present, else ``"<file path>/<byte offset>"`` (stable for any
@@ -14,7 +14,7 @@ Documents:
   * ``metadata``: the other fields; a record that is not a JSON object arrives as ``{"json_value": value}``.
 
 A task logs its progress through its byte range with an ETA every ``progress_seconds`` (one task may read all
-of a 9 GB file). Malformed or truncated input raises :class:`~trove_blocks.synsql.json_stream.JsonStreamError`
+of a 9 GB file). Malformed or truncated input raises :class:`~trove_blocks.json_stream.JsonStreamError`
 naming the file and byte offset.
 """
 
@@ -27,8 +27,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers.base import BaseDiskReader
 
+from trove_blocks.json_stream import byte_range_shard, iter_records
 from trove_blocks.progress import ByteProgress
-from trove_blocks.synsql.json_stream import byte_range_shard, iter_records
 
 #: records between two looks at the clock for a progress line
 PROGRESS_CHECK_RECORDS = 1024

@@ -1,7 +1,8 @@
-"""SynSQL text-to-SQL preparation logic (no datatrove import): streaming JSON, schema rendering, SQL
-normalisation, sandboxed SQLite execution, record validation, the processed record and the stats picture."""
+"""SynSQL text-to-SQL preparation logic (no datatrove import): schema rendering, SQL normalisation, sandboxed
+SQLite execution, record validation, the processed record and the stats picture; the streaming JSON reading
+(:mod:`trove_blocks.json_stream`) re-exported."""
 
-from trove_blocks.synsql.json_stream import BoundaryMismatchError, JsonStreamError, byte_range_shard, iter_records
+from trove_blocks.json_stream import BoundaryMismatchError, JsonStreamError, byte_range_shard, iter_records
 from trove_blocks.synsql.records import (
     DEFAULT_DIFFICULTY,
     invalid_reason,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from trove_blocks.synsql.json_stream import iter_records
+from trove_blocks.json_stream import iter_records
 
 SCHEMA_FORMATS = ("compact", "ddl")
 EXAMPLE_VALUES = 2

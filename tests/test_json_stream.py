@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from trove_blocks.synsql import json_stream
-from trove_blocks.synsql.json_stream import (
+from trove_blocks import json_stream
+from trove_blocks.json_stream import (
     BoundaryMismatchError,
     JsonStreamError,
     byte_range_shard,
