@@ -104,8 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     plan, present = [], []
+    settings_of = {}
     for entry in selected:
-        status = download_status(args.output, entry.category, entry.name)
+        limit = args.max_samples if args.max_samples is not None else entry.max_samples
+        settings_of[entry.name] = entry.download_settings(overrides.get(entry.name), limit)
+        status = download_status(args.output, entry.category, entry.name, settings=settings_of[entry.name])
         if status.present and not args.force:
             present.append(entry)
         else:
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     for entry, _ in plan:
         # planned = missing or damaged: a completion mark of an earlier run must not make datatrove skip it
         shutil.rmtree(Path(args.logging_dir) / f"download_{entry.name}" / "completions", ignore_errors=True)
-        limit = args.max_samples if args.max_samples is not None else entry.max_samples
+        limit = settings_of[entry.name]["limit"]
         if entry.name in overrides:
             folder, pattern = entry.local_files(overrides[entry.name])
             reader = CurriculumFileReader(
@@ -134,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         pipeline = [
             reader,
             CurriculumTagger(category=entry.category),
-            RawCurriculumWriter(str(args.output), entry.name, entry.category, origin_of(entry, overrides)),
+            RawCurriculumWriter(
+                str(args.output), entry.name, entry.category, origin_of(entry, overrides), settings_of[entry.name]
+            ),
         ]
         stages.append(Stage(f"download_{entry.name}", pipeline, tasks=1))
     run_settings = script_settings(args) | {"sources": {name: str(path) for name, path in overrides.items()}}

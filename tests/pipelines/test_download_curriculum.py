@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,28 @@ def test_status_only_reports_categories_against_targets(downloaded, script):
     gsm8k = next(line for line in status.stdout.splitlines() if " gsm8k " in line)
     assert "present" in gsm8k and " 30 " in gsm8k
     assert any(line.startswith("code") and line.rstrip().endswith("25%") for line in status.stdout.splitlines())
+
+
+def test_a_download_made_with_other_settings_is_not_served_again(tmp_path, script):
+    """Another row limit, or a changed local file, downloads again; the same settings skip."""
+    rows = tmp_path / "gsm8k.jsonl"
+    shutil.copy(DATA / "gsm8k_test_head30.jsonl", rows)
+    out = tmp_path / "out"
+
+    def run(*args: str) -> str:
+        done = script(SCRIPT, "--output", out, "--only-sources", "--source", f"gsm8k={rows}", *args)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    def documents() -> int:
+        return json.loads((out / "math_reasoning" / "gsm8k.stats.json").read_text())["documents"]
+
+    assert "documents: 5," in run("--max-samples", "5") and documents() == 5
+    assert "(settings changed: limit)" in run() and documents() == 30
+    assert "skip     math_reasoning/gsm8k: present" in run()
+    rows.write_text("".join(rows.read_text().splitlines(keepends=True)[:12]))
+    assert "(settings changed: files)" in run() and documents() == 12
+    assert "(settings changed: limit)" in run("--max-samples", "3") and documents() == 3
 
 
 def test_rows_an_adapter_refuses_are_excluded_with_their_reason(tmp_path, script):

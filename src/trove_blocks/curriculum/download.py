@@ -4,7 +4,8 @@ Layout (the seed's): ``<output>/<category>/<name>.jsonl`` holding ``{"text", "id
 "metadata"}`` per line, ``<name>.stats.json`` beside it, and ``<name>.excluded.jsonl`` for the rows that could
 not be rendered (each with ``metadata["filter_reason"]``), only when there are any. Files appear by rename once
 complete, the stats file last: a dataset counts as present (:func:`download_status`) only when its stats file
-exists and the JSONL still has the size and sha256 the stats recorded, so an interrupted download is redone.
+exists, the JSONL still has the size and sha256 the stats recorded, and the stats' settings (source, its files,
+format, row limit) are the run's, so an interrupted download, or one made otherwise, is redone.
 
 This module holds the one block of the downloader; registry and adapters stay free of datatrove.
 """
@@ -43,8 +44,15 @@ class DownloadStatus:
     stats: dict[str, Any] | None
 
 
-def download_status(output_dir: str | Path, category: str, name: str, check_sha256: bool = True) -> DownloadStatus:
-    """Present = stats file readable and the JSONL matches its recorded bytes (and sha256)."""
+def download_status(
+    output_dir: str | Path,
+    category: str,
+    name: str,
+    check_sha256: bool = True,
+    settings: dict[str, Any] | None = None,
+) -> DownloadStatus:
+    """Present = stats file readable, the JSONL matches its recorded bytes (and sha256) and, when ``settings`` are
+    given, the download was made with them (``CurriculumDataset.download_settings``)."""
     jsonl, stats_path, _ = dataset_paths(output_dir, category, name)
     if not stats_path.is_file():
         return DownloadStatus(name, category, False, "not downloaded", None)
@@ -58,6 +66,10 @@ def download_status(output_dir: str | Path, category: str, name: str, check_sha2
         return DownloadStatus(name, category, False, f"{jsonl.name} size differs from its stats", stats)
     if check_sha256 and file_sha256(jsonl) != stats.get("sha256"):
         return DownloadStatus(name, category, False, f"{jsonl.name} sha256 differs from its stats", stats)
+    recorded = stats.get("settings") or {}
+    if settings is not None and recorded != settings:
+        changed = sorted(key for key in settings.keys() | recorded.keys() if settings.get(key) != recorded.get(key))
+        return DownloadStatus(name, category, False, f"settings changed: {', '.join(changed)}", stats)
     return DownloadStatus(name, category, True, "present", stats)
 
 
@@ -70,12 +82,15 @@ class RawCurriculumWriter(PipelineStep):
     type = "💽 - WRITER"
     name = "📚 Raw curriculum JSONL"
 
-    def __init__(self, output_dir: str, dataset_name: str, category: str, origin: str):
+    def __init__(
+        self, output_dir: str, dataset_name: str, category: str, origin: str, settings: dict[str, Any] | None = None
+    ):
         super().__init__()
         self.output_dir = output_dir
         self.dataset_name = dataset_name
         self.category = category
         self.origin = origin
+        self.settings = settings or {}
 
     @staticmethod
     def raw_record(document, category: str, source: str) -> dict[str, Any]:
@@ -122,6 +137,7 @@ class RawCurriculumWriter(PipelineStep):
                 "name": self.dataset_name,
                 "category": self.category,
                 "origin": self.origin,
+                "settings": self.settings,
                 "rows_read": kept + excluded,
                 "documents": kept,
                 "excluded": excluded,

@@ -8,6 +8,8 @@ dataset's original format, so everything runs offline.
 from __future__ import annotations
 
 import glob
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,26 @@ class CurriculumDataset:
         if self.config:
             options["name"] = self.config
         return self.hub_id, options
+
+    def download_settings(self, local_path: str | os.PathLike | None, limit: int) -> dict[str, Any]:
+        """What a download of this dataset depends on, recorded in its stats: a download made with other settings is
+        not served again. Local files count by path, size and modification time."""
+        settings: dict[str, Any] = {
+            "format": self.format,
+            "text_field": self.text_field,
+            "limit": limit,
+        }
+        if local_path is None:
+            return settings | {"hub_id": self.hub_id, "config": self.config, "split": self.split}
+        folder, pattern = self.local_files(local_path)
+        files = sorted(p for p in folder.glob(pattern) if p.is_file())
+        listing = [[str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+        fingerprint = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+        return settings | {
+            "local": str(Path(local_path).resolve()),
+            "json_field": self.json_field,
+            "files": fingerprint,
+        }
 
     def local_files(self, local_path: str | os.PathLike) -> tuple[Path, str]:
         """``(folder, glob pattern)`` of a local override: the file, or every .json/.jsonl file under the folder."""
