@@ -60,7 +60,7 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
         ),
         JsonlWriter(str(kept), output_filename="${rank}.jsonl", compression=None),
     ]
-    return [Stage("filter", pipeline, outputs=[kept, excluded])]
+    return [Stage("filter", pipeline, outputs=[kept, excluded], inputs=[args.input])]
 
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:

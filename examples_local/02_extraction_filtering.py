@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     outputs = [args.output / sub for sub in ("extracted", "excluded", "kept")]
     report = run_stages(
         settings,
-        [Stage("extract_filter", pipeline, outputs=outputs)],
+        [Stage("extract_filter", pipeline, outputs=outputs, inputs=[args.warc, args.html])],
         run_settings=script_settings(args),
         job_name="02_extraction_filtering",
     )

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     report = run_stages(
         settings,
-        [Stage("tokenize", pipeline, outputs=[counted, tokens])],
+        [Stage("tokenize", pipeline, outputs=[counted, tokens], inputs=[args.input])],
         run_settings=script_settings(args),
         job_name="03_tokenization",
     )

@@ -52,7 +52,10 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
         LineStats(str(partial), groups_to_compute=GROUPS),  # lines: counts, duplicates, bullets, ...
     ]
     merge = [StatsMerger(str(partial), str(merged))]
-    return [Stage("collect", collect, outputs=[partial]), Stage("merge", merge, tasks=1, outputs=[merged])]
+    return [
+        Stage("collect", collect, outputs=[partial], inputs=[args.input]),
+        Stage("merge", merge, tasks=1, outputs=[merged]),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,6 +75,7 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
             "signatures",
             [*read_sources(args.warc, args.text), ExactDedupSignature(str(signatures), config=config)],
             outputs=[signatures],
+            inputs=[args.warc, args.text],
         ),
         Stage(
             "find_duplicates",

@@ -45,11 +45,13 @@ DEFAULT_OUTPUT = REPO / "examples_slurm" / "output" / "07_multistage_slurm"
 MINHASH = MinhashConfig(n_grams=3, num_buckets=8, hashes_per_bucket=4)
 
 
-def minhash_stages(reader_steps, work: Path, kept: Path, removed: Path, config: MinhashConfig = MINHASH) -> list[Stage]:
+def minhash_stages(
+    reader_steps, work: Path, kept: Path, removed: Path, config: MinhashConfig = MINHASH, inputs: tuple = ()
+) -> list[Stage]:
     """The 4 MinHash stages over the documents ``reader_steps`` produce (built twice: stages 1 and 4 read them).
 
     ``reader_steps()`` returns a fresh list of steps; stages 1 and 4 must see the documents in the same order.
-    Tutorial 08 reuses these stages.
+    ``inputs``: the folders they read, when they come from outside the run. Tutorial 08 reuses these stages.
     """
     signatures, buckets, clusters = work / "signatures", work / "buckets", work / "clusters"
     return [
@@ -57,6 +59,7 @@ def minhash_stages(reader_steps, work: Path, kept: Path, removed: Path, config: 
             "minhash_signatures",
             [*reader_steps(), MinhashDedupSignature(output_folder=str(signatures), config=config)],
             outputs=[signatures],
+            inputs=inputs,
         ),
         Stage(
             "minhash_buckets",
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         return [JsonlReader(input_dir, glob_pattern="*.jsonl")]
 
     kept, removed = args.output / "kept", args.output / "removed"
-    stages = minhash_stages(reader_steps, args.output / "work", kept, removed)
+    stages = minhash_stages(reader_steps, args.output / "work", kept, removed, inputs=(args.input,))
     report = run_stages(settings, stages, run_settings=script_settings(args), job_name="07_minhash")
     counts: dict[str, object] = {}
     if report.finished and report.ok:

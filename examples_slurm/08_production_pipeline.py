@@ -137,7 +137,12 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
         *TUTORIAL_03["tokenize_pipeline"](args.tokenizer, tokens),
     ]
     return [
-        Stage("extract_filter", extract_filter, outputs=[filtered / sub for sub in ("extracted", "excluded", "kept")]),
+        Stage(
+            "extract_filter",
+            extract_filter,
+            outputs=[filtered / sub for sub in ("extracted", "excluded", "kept")],
+            inputs=[args.warc, args.html, args.text],
+        ),
         *minhash,
         Stage("tokenize", tokenize, outputs=[tokens]),
     ]

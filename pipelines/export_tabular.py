@@ -82,7 +82,7 @@ def build_stages(args: argparse.Namespace, database: Path, datasets: list[str]) 
     pipeline = [*readers, JsonlWriter(str(documents), output_filename="${rank}.jsonl", compression=None)]
     if args.documents_db:
         pipeline.append(SQLiteWriter(args.documents_db, "documents", metadata_columns={"target": "INTEGER"}))
-    return [Stage("documents", pipeline, outputs=[documents])]
+    return [Stage("documents", pipeline, outputs=[documents], inputs=[database])]
 
 
 def _total(stat) -> int:

@@ -110,6 +110,7 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
                 JsonlWriter(str(filtered), output_filename="${rank}.jsonl.gz", adapter=filtered_article_record),
             ],
             outputs=[filtered, excluded / "filter"],
+            inputs=[args.input],
         ),
         Stage(
             "chunk_render",

@@ -126,6 +126,7 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
         "include_cot": args.include_cot,
         "difficulty_map": args.difficulty,
     }
+    example_values = args.schema_format == "ddl" and databases.is_dir()
     return [
         Stage(
             "schemas",
@@ -134,15 +135,17 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
                     str(args.synsql_dir / "tables.json"),
                     schema_table,
                     args.schema_format,
-                    str(databases) if args.schema_format == "ddl" and databases.is_dir() else None,
+                    str(databases) if example_values else None,
                 )
             ],
             tasks=1,
             outputs=[work / "schemas"],
+            inputs=[args.synsql_dir / "tables.json", *([databases] if example_values else [])],
         ),
         Stage(
             "process",
             process,
+            inputs=[args.synsql_dir / args.data_file, *([databases] if args.check_sql else [])],
             outputs=[
                 work / "lines",
                 work / "keys",

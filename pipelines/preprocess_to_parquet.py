@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             LambdaFilter(valid_record, exclusion_writer=excluded),
             writer,
         ]
-        stages.append(Stage("pack", pipeline))
+        stages.append(Stage("pack", pipeline, inputs=todo))
     manifest_step = PackedManifestWriter(
         str(args.output.resolve()),
         sorted(splits),
@@ -191,7 +191,6 @@ def main(argv: list[str] | None = None) -> int:
     stages.append(Stage("manifest", [manifest_step], tasks=1))
 
     run_settings = {key: value for key, value in script_settings(args).items() if key not in ("skip_existing", "force")}
-    run_settings["inputs"] = [(str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in todo]
     report = run_stages(settings, stages, run_settings=run_settings, job_name="preprocess_to_parquet")
 
     counts: dict[str, int] = {"files": len(files), "skipped_splits": len(skip)}

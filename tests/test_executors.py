@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from trove_blocks.executors import (
     DefaultsHelpFormatter,
     UsageError,
     add_executor_arguments,
+    files_fingerprint,
     parse_sbatch_args,
     parse_settings,
     resolve_venv_activate,
@@ -40,16 +42,17 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--output", type=Path, required=True)
 parser.add_argument("--docs-per-rank", type=int, default=5)
 parser.add_argument("--fail-rank", type=int, default=-1, help="rank of stage 'make' that raises")
+parser.add_argument("--prefix-file", type=Path, default=None, help="an input: its text starts every document")
 add_executor_arguments(parser, logging_dir="{output}/logs", tasks=3)
 
 
 # functions of a __main__ script reach Slurm/Ray/forkserver workers by value, without the script's globals:
 # they import what they use themselves (as datatrove's docs advise)
-def make_docs(data, rank, world_size, docs_per_rank):
+def make_docs(data, rank, world_size, docs_per_rank, prefix):
     from datatrove.data import Document
 
     for i in range(docs_per_rank):
-        yield Document(text=f"rank {rank} doc {i}", id=f"{rank}-{i}")
+        yield Document(text=f"{prefix}rank {rank} doc {i}", id=f"{rank}-{i}")
 
 
 def fail_on_rank(data, rank, world_size, fail_rank):
@@ -62,15 +65,17 @@ def fail_on_rank(data, rank, world_size, fail_rank):
 if __name__ == "__main__":
     ARGS, settings = parse_settings(parser)
     made, counted = ARGS.output / "made", ARGS.output / "counted"
+    prefix = ARGS.prefix_file.read_text() if ARGS.prefix_file else ""
     stages = [
         Stage(
             "make",
             [
-                partial(make_docs, docs_per_rank=ARGS.docs_per_rank),
+                partial(make_docs, docs_per_rank=ARGS.docs_per_rank, prefix=prefix),
                 partial(fail_on_rank, fail_rank=ARGS.fail_rank),
                 JsonlWriter(str(made), compression=None),
             ],
             outputs=[made],
+            inputs=[ARGS.prefix_file] if ARGS.prefix_file else [],
         ),
         # one task reads every file of stage "make": it sees them all only if it ran after all of them
         Stage("count", [JsonlReader(str(made)), JsonlWriter(str(counted), compression=None)], tasks=1,
@@ -199,6 +204,42 @@ def test_rerun_skips_completed_and_changed_settings_never_serve_stale_output(two
     assert "settings changed" in changed.stderr
     assert read_ids(made) == ["0-0", "0-1", "1-0", "1-1"]  # nothing left over from the 3-rank run
     assert read_ids(tmp_path / "out" / "counted") == read_ids(made)
+
+
+def test_a_changed_input_reruns_its_stage_and_the_stages_after_it(two_stage, tmp_path):
+    prefix = tmp_path / "prefix.txt"
+    prefix.write_text("A ")
+    assert two_stage("--prefix-file", str(prefix)).returncode == 0
+    counted = tmp_path / "out" / "counted"
+    first = {p.name: p.stat().st_mtime_ns for p in counted.iterdir()}
+    again = two_stage("--prefix-file", str(prefix))
+    assert again.returncode == 0 and "changed" not in again.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in counted.iterdir()} == first  # unchanged input: skipped
+    prefix.write_text("BB ")
+    changed = two_stage("--prefix-file", str(prefix))
+    assert changed.returncode == 0, changed.stderr[-3000:]
+    assert f"stage make: inputs changed since its last run ({prefix})" in changed.stderr
+    assert "stage count: a stage before it starts afresh" in changed.stderr
+    texts = {json.loads(line)["text"] for path in counted.glob("*.jsonl") for line in path.read_text().splitlines()}
+    assert len(texts) == 15 and all(text.startswith("BB rank") for text in texts)
+
+
+def test_files_fingerprint_follows_names_sizes_and_times(tmp_path):
+    folder = tmp_path / "data"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.jsonl").write_text("one")
+    (folder / "sub" / "b.jsonl").write_text("two")
+    seen = {files_fingerprint(folder), files_fingerprint(folder / "a.jsonl")}
+    assert files_fingerprint(folder) in seen and files_fingerprint(tmp_path / "nothing") == "missing"
+    for change in (
+        lambda: (folder / "a.jsonl").write_text("three"),  # size
+        lambda: os.utime(folder / "a.jsonl", ns=(1, 1)),  # modification time
+        lambda: (folder / "sub" / "c.jsonl").write_text(""),  # a new file
+        lambda: (folder / "sub" / "b.jsonl").rename(folder / "sub" / "d.jsonl"),  # a renamed one
+    ):
+        change()
+        assert files_fingerprint(folder) not in seen
+        seen.add(files_fingerprint(folder))
 
 
 # ------------------------------------------------------------------------------------------- ray

@@ -13,6 +13,7 @@ outputs are removed first, so datatrove's ``skip_completed`` never serves output
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -86,6 +87,8 @@ class Stage:
 
     ``outputs`` are the folders the stage writes; they are cleared when the stage's settings change, so a
     re-run with other settings never leaves files of the earlier run beside the new ones.
+    ``inputs`` are the files and folders the stage reads from outside the run; when one of their files is added,
+    removed, resized or modified, the stage (and every stage after it) runs afresh instead of being skipped as done.
     ``tasks`` overrides ``--tasks`` for stages that must run with a fixed count (e.g. a single merge task).
     """
 
@@ -93,6 +96,7 @@ class Stage:
     pipeline: list
     tasks: int | None = None
     outputs: Sequence[str | os.PathLike] = ()
+    inputs: Sequence[str | os.PathLike] = ()
 
 
 @dataclass
@@ -352,7 +356,8 @@ def run_stages(
     """Run ``stages`` in order (each depends on the one before) with the executor ``settings`` name.
 
     ``run_settings`` are the script's output-shaping settings (see :func:`script_settings`); a stage whose
-    recorded settings differ is reset before it runs. Returns a report; it does not raise when ranks fail.
+    recorded settings or inputs differ is reset before it runs, and so is every stage after it (each reads what the
+    ones before wrote). Returns a report; it does not raise when ranks fail.
     """
     if not stages:
         raise ValueError("run_stages needs at least one stage")
@@ -362,8 +367,10 @@ def run_stages(
     started = time.monotonic()
     root = Path(settings.logging_dir)
     stage_dirs = [root / stage.name for stage in stages]
+    earlier_reset = False
     for stage, stage_dir in zip(stages, stage_dirs):
-        _reset_if_settings_changed(stage, stage_dir, _stage_fingerprint(stage, settings, run_settings))
+        fingerprint = _stage_fingerprint(stage, settings, run_settings)
+        earlier_reset = _reset_if_settings_changed(stage, stage_dir, fingerprint, earlier_reset) or earlier_reset
 
     if settings.executor == "slurm":
         return _run_slurm(settings, stages, stage_dirs, job_name, started)
@@ -382,17 +389,42 @@ def _stage_fingerprint(stage: Stage, settings: ExecutionSettings, run_settings: 
         "tasks": _stage_tasks(stage, settings),
         "settings": json.loads(json.dumps(run_settings, default=str)),
         "outputs": [str(Path(out).resolve()) for out in stage.outputs],
+        "inputs": {str(Path(path).resolve()): files_fingerprint(Path(path)) for path in stage.inputs},
     }
 
 
-def _reset_if_settings_changed(stage: Stage, stage_dir: Path, fingerprint: dict[str, Any]) -> None:
-    """Remove completion marks, stats and outputs of a stage that last ran with other settings."""
+def files_fingerprint(path: Path) -> str:
+    """SHA-256 over the names, sizes and modification times (ns) of ``path`` (a file) or the files below it (a
+    folder); ``"missing"`` when it does not exist. Contents are not read: 16 k files take ~0.1 s."""
+    if not path.exists():
+        return "missing"
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        status = file.stat()
+        digest.update(
+            f"{file.relative_to(path) if file != path else ''}\0{status.st_size}\0{status.st_mtime_ns}\n".encode()
+        )
+    return digest.hexdigest()
+
+
+def _reset_if_settings_changed(
+    stage: Stage, stage_dir: Path, fingerprint: dict[str, Any], earlier_reset: bool = False
+) -> bool:
+    """Remove completion marks, stats and outputs of a stage that last ran with other settings or inputs, or that
+    follows a stage reset so (``earlier_reset``); True when it did."""
     record = stage_dir / RUN_SETTINGS_FILE
     previous = json.loads(record.read_text()) if record.is_file() else None
     has_history = (stage_dir / "completions").is_dir()
-    if previous != fingerprint and (previous is not None or has_history):
-        changed = _changed_keys(previous or {}, fingerprint)
-        logger.warning(f"stage {stage.name}: settings changed since its last run ({changed}); starting it afresh")
+    reset = (previous != fingerprint or earlier_reset) and (previous is not None or has_history)
+    if reset:
+        if previous is None or {**previous, "inputs": None} != {**fingerprint, "inputs": None}:
+            why = f"settings changed since its last run ({_changed_keys(previous or {}, fingerprint)})"
+        elif previous != fingerprint:
+            why = f"inputs changed since its last run ({_changed_inputs(previous, fingerprint)})"
+        else:
+            why = "a stage before it starts afresh"
+        logger.warning(f"stage {stage.name}: {why}; starting it afresh")
         for sub in ("completions", "stats", "logs", "slurm_logs"):
             shutil.rmtree(stage_dir / sub, ignore_errors=True)
         (stage_dir / "stats.json").unlink(missing_ok=True)
@@ -402,6 +434,7 @@ def _reset_if_settings_changed(stage: Stage, stage_dir: Path, fingerprint: dict[
     tmp = record.with_suffix(".tmp")
     tmp.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
     tmp.replace(record)
+    return reset
 
 
 def _changed_keys(previous: dict[str, Any], current: dict[str, Any]) -> str:
@@ -410,6 +443,11 @@ def _changed_keys(previous: dict[str, Any], current: dict[str, Any]) -> str:
     if previous.get("tasks") != current.get("tasks"):
         keys.insert(0, "tasks")
     return ", ".join(keys) or "no record of the earlier settings"
+
+
+def _changed_inputs(previous: dict[str, Any], current: dict[str, Any]) -> str:
+    old, new = previous.get("inputs", {}), current.get("inputs", {})
+    return ", ".join(sorted(path for path in {*old, *new} if old.get(path) != new.get(path)))
 
 
 def _completed_ranks(stage_dir: Path) -> set[int]:
