@@ -26,22 +26,25 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 def test_jsonl_reader_turns_bad_lines_into_invalid_records_with_file_and_line(tmp_path):
-    (tmp_path / "mix.jsonl").write_text(
-        '{"text": "good one", "id": "a", "category": "code"}\n'
-        "not json at all\n"
-        '{"id": "no text"}\n'
-        "\n"
-        '["a list"]\n'
-        '{"text": "good two"}\n'
+    (tmp_path / "mix.jsonl").write_bytes(
+        b'{"text": "good one", "id": "a", "category": "code"}\n'
+        b"not json at all\n"
+        b'{"id": "no text"}\n'
+        b"\n"
+        b'["a list"]\n'
+        b'{"text": "not UTF-8 \xff"}\r\n'
+        b'{"text": "good two"}\n'
     )
     docs = list(CurriculumJsonlReader(str(tmp_path)).run())
-    assert len(docs) == 5
-    verdicts = [valid_record(doc) for doc in docs]
-    assert verdicts == [True, (False, "invalid_json"), (False, "missing_text"), (False, "invalid_json"), True]
+    assert len(docs) == 6
+    reasons = [doc.metadata.get("invalid_reason") for doc in docs]
+    assert reasons == [None, "invalid_json", "missing_text", "invalid_json", "invalid_json", None]
+    assert [valid_record(doc) for doc in docs][:2] == [True, (False, "invalid_json")]
     assert docs[1].metadata["record"] == "mix.jsonl:2"
-    assert docs[1].text == "not json at all"
+    assert docs[1].text == "not json at all" and docs[2].text == '{"id": "no text"}'
+    assert docs[4].metadata["record"] == "mix.jsonl:6" and docs[4].text == '{"text": "not UTF-8 \ufffd"}'
     assert docs[0].metadata["category"] == "code"
-    assert docs[5 - 1].metadata["record"] == "mix.jsonl:6"
+    assert docs[5].metadata["record"] == "mix.jsonl:7"
 
 
 @pytest.mark.parametrize(
@@ -138,18 +141,19 @@ def test_source_reader_marks_rows_its_adapter_refuses(tmp_path):
     assert docs[1].metadata["record"] == "sharegpt/00000/1"
 
 
-def test_file_reader_logs_progress_through_each_file(tmp_path, monkeypatch):
+def test_readers_log_progress_through_each_file(tmp_path, monkeypatch):
     monkeypatch.setattr(curriculum, "PROGRESS_CHECK_RECORDS", 1)
-    chat = {"conversations": [{"from": "human", "value": "hi"}]}
+    chat = {"text": "a chat", "conversations": [{"from": "human", "value": "hi"}]}
     (tmp_path / "a.json").write_text(json.dumps([chat] * 3))
     (tmp_path / "b.jsonl").write_text(f"{json.dumps(chat)}\n" * 3)
     lines = []
     sink = logger.add(lambda message: lines.append(message.record["message"]), level="INFO")
     try:
         docs = list(CurriculumFileReader(str(tmp_path), "sharegpt", "conversations", progress_seconds=1e-9).run())
+        docs += CurriculumJsonlReader(str(tmp_path), progress_seconds=1e-9).run()
     finally:
         logger.remove(sink)
-    assert len(docs) == 6
+    assert len(docs) == 9
     progress = [line for line in lines if "records/s" in line]
-    assert [line.split(":")[0].rsplit("/", 1)[1] for line in progress] == ["a.json"] * 3 + ["b.jsonl"] * 3
+    assert [line.split(":")[0].rsplit("/", 1)[1] for line in progress] == ["a.json"] * 3 + ["b.jsonl"] * 6
     assert "3 records" in progress[2] and "ETA" in progress[2]

@@ -18,6 +18,7 @@ Local dataset files (``--source NAME=PATH``) are streamed by :class:`CurriculumF
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from datatrove.data import Document
@@ -52,7 +53,7 @@ def _adapt_source_row(
     except InvalidRow as reason:
         self.stat_update(f"invalid_{reason}")
         if isinstance(data, bytes):
-            text = data.decode("utf-8", "replace").rstrip("\n")
+            text = data.decode("utf-8", "replace").rstrip("\r\n")
         else:
             text = json.dumps(data, ensure_ascii=False, default=str)
         return {
@@ -141,7 +142,7 @@ class CurriculumFileReader(BaseDiskReader):
             self.stat_update("skipped_files")
             return
         shown, size = self.data_folder.resolve_paths(filepath), self.data_folder.size(filepath)
-        progress = ByteProgress(shown, 0, size, self.progress_seconds) if self.progress_seconds else None
+        progress = _file_progress(shown, size, self.progress_seconds)
         with self.data_folder.open(filepath, "rb") as handle:
             for count, (offset, place, data) in enumerate(self._rows(handle, filepath, shown, size), 1):
                 if progress and not count % PROGRESS_CHECK_RECORDS:
@@ -151,8 +152,6 @@ class CurriculumFileReader(BaseDiskReader):
     def _rows(self, handle, filepath: str, shown: str, size: int):
         """``(byte offset, place in the file, row)`` of each row (see the class docstring); a JSON line that does
         not decode is given as its bytes."""
-        import orjson
-
         opener = first_byte(handle) if filepath.endswith(".json") else b""
         if opener == b"[" or (opener == b"{" and self.json_field):
             if opener == b"[":
@@ -163,26 +162,48 @@ class CurriculumFileReader(BaseDiskReader):
                 yield record.offset, f"{field}[{index}]", record.decode(shown)
             return
         handle.seek(0)
-        offset = 0
-        for number, line in enumerate(handle, 1):
-            if not line.isspace():
-                try:
-                    data = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    data = line
-                yield offset, f":{number}", data
-            offset += len(line)
+        for offset, number, line, data in _json_lines(handle):
+            yield offset, f":{number}", line if data is None else data
+
+
+def _json_lines(handle) -> Iterator[tuple[int, int, bytes, object]]:
+    """``(byte offset, line number, line, value)`` of each non-blank line of a binary JSON-lines ``handle``; the
+    value is None when the line does not decode (invalid JSON or UTF-8), as for ``null``."""
+    import orjson
+
+    offset = 0
+    for number, line in enumerate(handle, 1):
+        if not line.isspace():
+            try:
+                data = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                data = None
+            yield offset, number, line, data
+        offset += len(line)
+
+
+def _file_progress(shown_path: str, size: int, interval_seconds: float) -> ByteProgress | None:
+    """Progress through one file's bytes, logged at most every ``interval_seconds`` (0: none)."""
+    return ByteProgress(shown_path, 0, size, interval_seconds) if interval_seconds else None
 
 
 class CurriculumJsonlReader(JsonlReader):
-    """JsonlReader that turns a line that is not a JSON object, or has no non-empty ``text``, into an invalid record.
+    """JsonlReader that turns a line that is not a JSON object (or not UTF-8), or has no non-empty ``text``, into an
+    invalid record. A file's progress is logged with an ETA every ``progress_seconds``.
 
     (datatrove's JsonlReader logs such lines and skips them uncounted.)
     """
 
     name = "📚 Curriculum JSONL"
 
-    def __init__(self, data_folder, paths_file=None, glob_pattern: str | None = "*.jsonl", recursive: bool = False):
+    def __init__(
+        self,
+        data_folder,
+        paths_file=None,
+        glob_pattern: str | None = "*.jsonl",
+        recursive: bool = False,
+        progress_seconds: float = 10.0,
+    ):
         super().__init__(
             data_folder,
             paths_file=paths_file,
@@ -191,33 +212,30 @@ class CurriculumJsonlReader(JsonlReader):
             compression=None,
             add_file_path=False,  # set below once per file, not resolved again for every line
         )
+        self.progress_seconds = progress_seconds
 
     def read_file(self, filepath: str):
-        import orjson
-
         resolved = self.data_folder.resolve_paths(filepath)
-        with self.data_folder.open(filepath, "r", encoding="utf-8") as handle:
-            for index, line in enumerate(handle):
-                if line.isspace() or not line:
-                    continue
-                record = f"{filepath}:{index + 1}"
-                try:
-                    data = orjson.loads(line)
-                    reason = None if isinstance(data, dict) else "invalid_json"
-                except orjson.JSONDecodeError:
-                    data, reason = None, "invalid_json"
-                text = data.get("text") if reason is None else None
-                if reason is None and not (isinstance(text, str) and text and not text.isspace()):
+        progress = _file_progress(resolved, self.data_folder.size(filepath), self.progress_seconds)
+        with self.data_folder.open(filepath, "rb") as handle:
+            for count, (offset, number, line, data) in enumerate(_json_lines(handle), 1):
+                if progress and not count % PROGRESS_CHECK_RECORDS:
+                    progress.update(offset, count)
+                record = f"{filepath}:{number}"
+                text = data.get("text") if isinstance(data, dict) else None
+                if not isinstance(data, dict):
+                    reason = "invalid_json"
+                elif not (isinstance(text, str) and text and not text.isspace()):
                     reason = "missing_text"
-                if reason:
-                    self.stat_update(reason)
-                    yield Document(
-                        text=line.rstrip("\n"),
-                        id=record,
-                        metadata={INVALID_REASON: reason, "record": record, "file_path": resolved},
-                    )
+                else:
+                    document = self.get_document_from_dict(data, filepath, number - 1)
+                    document.metadata["file_path"] = resolved  # the split; never taken from the row
+                    document.metadata["record"] = record
+                    yield document
                     continue
-                document = self.get_document_from_dict(data, filepath, index)
-                document.metadata["file_path"] = resolved  # the split; never taken from the row
-                document.metadata["record"] = record
-                yield document
+                self.stat_update(reason)
+                yield Document(
+                    text=line.decode("utf-8", "replace").rstrip("\r\n"),
+                    id=record,
+                    metadata={INVALID_REASON: reason, "record": record, "file_path": resolved},
+                )
