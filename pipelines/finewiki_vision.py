@@ -23,13 +23,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from datatrove.pipeline.readers import JsonlReader, ParquetReader
+from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
 from trove_blocks.filters.token_length import TokenLengthFilter
-from trove_blocks.finewiki.records import excluded_record, filtered_article, filtered_article_record, finewiki_article
+from trove_blocks.finewiki.records import excluded_record, filtered_article, filtered_article_record
 from trove_blocks.formatters.context_chunks import ContextChunker
+from trove_blocks.readers.finewiki import FineWikiReader
 from trove_blocks.render import GRAY_BITS, MODES, VISION_TOKEN_COUNTS, PageStyle
 from trove_blocks.taggers.page_render import OVERFLOW_POLICIES, PageRenderer
 from trove_blocks.writers.images import ImageFilesWriter, ImageParquetWriter
@@ -105,7 +106,7 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
         Stage(
             "filter",
             [
-                ParquetReader(str(args.input), glob_pattern="*.parquet", adapter=finewiki_article, limit=args.limit),
+                FineWikiReader(str(args.input), limit=args.limit),
                 TokenLengthFilter(args.tokenizer, args.min_tokens, exclusion_writer=exclusions("filter")),
                 JsonlWriter(str(filtered), output_filename="${rank}.jsonl.gz", adapter=filtered_article_record),
             ],

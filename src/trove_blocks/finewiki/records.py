@@ -14,8 +14,9 @@ from trove_blocks.render import vision_tokens
 
 
 def finewiki_article(reader, data: dict, path: str, id_in_file: int | str) -> dict:
-    """ParquetReader adapter: a FineWiki row -> ``{text, id, metadata: {title}}``; the other 11 columns are dropped."""
-    return {"text": data["text"], "id": data["id"], "metadata": {"title": data.get("title")}}
+    """ParquetReader adapter: a FineWiki row -> ``{text, id, metadata: {title}}`` (text "" when the row has none);
+    the other 11 columns are dropped."""
+    return {"text": data["text"] or "", "id": data["id"], "metadata": {"title": data.get("title")}}
 
 
 def filtered_article(reader, data: dict, path: str, id_in_file: int | str) -> dict:

@@ -1,6 +1,7 @@
 """Readers: blocks that turn files or databases into datatrove Documents (metadata keys documented per reader)."""
 
 from trove_blocks.readers.curriculum import CurriculumFileReader, CurriculumJsonlReader, CurriculumSourceReader
+from trove_blocks.readers.finewiki import FineWikiReader
 from trove_blocks.readers.html import HtmlFileReader
 from trove_blocks.readers.json_array import JsonArrayReader
 from trove_blocks.readers.sqlite import SQLiteReader
@@ -9,6 +10,7 @@ __all__ = [
     "CurriculumFileReader",
     "CurriculumJsonlReader",
     "CurriculumSourceReader",
+    "FineWikiReader",
     "HtmlFileReader",
     "JsonArrayReader",
     "SQLiteReader",

@@ -1,0 +1,59 @@
+"""FineWikiReader: the real FineWiki sample, the columns it needs, rows without text kept, files named, progress."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from datatrove.utils.logging import logger
+
+from trove_blocks.readers.finewiki import FineWikiReader
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples_local" / "data" / "finewiki" / "finewiki_sample.parquet"
+
+
+def test_reads_the_real_sample_as_parquet_has_it(tmp_path):
+    shutil.copy(SAMPLE, tmp_path)
+    docs = list(FineWikiReader(str(tmp_path), batch_size=3).run())
+    table = pq.read_table(SAMPLE)
+    assert [doc.text for doc in docs] == table.column("text").to_pylist()
+    assert [doc.id for doc in docs] == table.column("id").to_pylist()
+    assert [doc.metadata for doc in docs] == [{"title": title} for title in table.column("title").to_pylist()]
+
+
+def test_rows_without_text_are_passed_on_and_title_is_optional(tmp_path):
+    pq.write_table(
+        pa.table({"id": ["a", "b", "c"], "text": ["Some text.", "", None], "wikitext": ["x" * 10_000] * 3}),
+        tmp_path / "no_title.parquet",
+    )
+    docs = list(FineWikiReader(str(tmp_path)).run())
+    assert [(doc.id, doc.text, doc.metadata) for doc in docs] == [
+        ("a", "Some text.", {"title": None}),
+        ("b", "", {"title": None}),
+        ("c", "", {"title": None}),
+    ]
+
+
+def test_a_file_without_text_or_id_is_named(tmp_path):
+    pq.write_table(pa.table({"id": ["a"], "body": ["text"]}), tmp_path / "other.parquet")
+    with pytest.raises(
+        ValueError, match=r"other\.parquet: not a FineWiki parquet file: no column text \(it has id, body\)"
+    ):
+        list(FineWikiReader(str(tmp_path)).run())
+
+
+def test_progress_through_each_file(tmp_path):
+    pq.write_table(pa.table({"id": [str(i) for i in range(10)], "text": ["t"] * 10}), tmp_path / "a.parquet")
+    lines = []
+    sink = logger.add(lambda message: lines.append(message.record["message"]), level="INFO")
+    try:
+        docs = list(FineWikiReader(str(tmp_path), batch_size=4, progress_seconds=1e-9).run())
+    finally:
+        logger.remove(sink)
+    assert len(docs) == 10
+    progress = [line for line in lines if "records/s" in line]
+    assert [line.split(", ")[1] for line in progress] == ["4 records", "8 records", "10 records"]
+    assert "(100 %)" in progress[-1] and "ETA 0m00s" in progress[-1]
