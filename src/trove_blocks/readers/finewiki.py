@@ -9,7 +9,6 @@ from __future__ import annotations
 from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers import ParquetReader
 
-from trove_blocks.finewiki.records import finewiki_article
 from trove_blocks.progress import ByteProgress
 from trove_blocks.readers.json_array import JsonArrayReader
 
@@ -38,6 +37,8 @@ class FineWikiReader(ParquetReader):
         batch_size: int = 1000,
         progress_seconds: float = 10.0,
     ):
+        from trove_blocks.finewiki.records import finewiki_article  # the finewiki package imports numpy and Pillow
+
         super().__init__(
             data_folder, limit=limit, batch_size=batch_size, adapter=finewiki_article, glob_pattern=glob_pattern
         )
