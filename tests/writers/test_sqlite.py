@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -136,6 +137,32 @@ def test_three_ranks_write_one_database_at_once(tmp_path):
     ).run()
     assert rows(db) == (3000, 3000)
     assert len(list((tmp_path / "logs" / "completions").iterdir())) == 3
+
+
+def _connect_after(barrier, path: str, results) -> None:
+    barrier.wait()
+    try:
+        SQLiteWriter(path, busy_timeout=30).connect(path).close()
+        results.put("ok")
+    except sqlite3.OperationalError as error:
+        results.put(str(error))
+
+
+def test_ranks_opening_one_new_database_at_once_all_switch_it_to_wal(tmp_path):
+    """SQLite refuses the switch to WAL at once while another connection opens the same new file (8 of 100 races
+    of 4 processes failed before the writer retried)."""
+    context = multiprocessing.get_context("fork")
+    outcomes = []
+    for round_ in range(25):
+        path, barrier, results = str(tmp_path / f"{round_}.db"), context.Barrier(4), context.Queue()
+        processes = [context.Process(target=_connect_after, args=(barrier, path, results)) for _ in range(4)]
+        for process in processes:
+            process.start()
+        outcomes += [results.get(timeout=60) for _ in processes]
+        for process in processes:
+            process.join()
+    assert outcomes == ["ok"] * 100
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_rank_placeholder_gives_each_rank_its_own_database(tmp_path):
