@@ -106,6 +106,9 @@ def test_file_reader_errors_name_the_file_and_byte(tmp_path):
     (tmp_path / "broken.json").write_text('{"version": "v2", "paragraphs": []}')
     with pytest.raises(JsonStreamError, match="broken.json: byte 34: the top-level object has no field 'data'"):
         list(CurriculumFileReader(str(tmp_path), "squad", "squad", json_field="data").run())
+    (tmp_path / "broken.json").write_text(json.dumps({"data": [{"title": "t", "paragraphs": []}]}, indent=2))
+    with pytest.raises(ValueError, match="broken.json: its first line is not a JSON object.*json_field of 'squad'"):
+        list(CurriculumFileReader(str(tmp_path), "squad", "squad").run())
 
 
 def test_file_reader_memory_does_not_grow_with_the_file(tmp_path):

@@ -107,7 +107,8 @@ class CurriculumFileReader(BaseDiskReader):
     * ``.jsonl``: one row per non-blank line; a line that does not decode is an ``invalid_json`` record.
     * ``.json``: a top-level array of rows; a top-level object holding the rows under ``json_field`` (SQuAD's
       ``data``; only when ``json_field`` is given); else JSON lines. A malformed array raises
-      :class:`~trove_blocks.json_stream.JsonStreamError` naming the file and byte offset.
+      :class:`~trove_blocks.json_stream.JsonStreamError` naming the file and byte offset; a .json file whose first
+      line is not a JSON object (one pretty-printed object, no ``json_field``) raises a ValueError saying so.
 
     Rows that are not JSON objects are ``invalid_json`` records. Other files in ``data_folder`` are skipped with a
     warning and counted (``skipped_files``). A file's progress is logged with an ETA every ``progress_seconds``.
@@ -163,6 +164,11 @@ class CurriculumFileReader(BaseDiskReader):
             return
         handle.seek(0)
         for offset, number, line, data in _json_lines(handle):
+            if data is None and number == 1 and opener == b"{":
+                raise ValueError(
+                    f"{shown}: its first line is not a JSON object, so this is not JSON lines but one JSON object; "
+                    f"give the key that holds its rows as json_field of {self.source_name!r} in the registry"
+                )
             yield offset, f":{number}", line if data is None else data
 
 
