@@ -31,14 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))  # bench/ is not a package: its scripts run by path
-from common import (  # noqa: E402
-    bench_parser,
-    best_of_rounds,
-    parse_only,
-    parse_or_run_contender,
-    run_measured,
-    work_folder,
-)
+import common  # noqa: E402
 
 CHATS = REPO / "tests" / "data" / "curriculum" / "fastchat_dummy_conversation_sharegpt_format_20.json"
 CONTENDERS = ("orjson whole file", "parse-only floor", "file reader", "datasets reader", "download script")
@@ -93,7 +86,7 @@ def run_contender(name: str, data: Path, out: Path) -> None:
 
         rows = len(orjson.loads(data.read_bytes()))
     elif name == "parse-only floor":
-        rows = parse_only(data)
+        rows = common.parse_only(data)
     elif name == "download script":
         rows = download(data, out)
     else:
@@ -107,21 +100,21 @@ def measure(name: str, data: Path, out: Path) -> dict:
     os.sync()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     command = [sys.executable, __file__, "--contender", name, "--data", str(data), "--out", str(out)]
-    return run_measured(name, command, env)
+    return common.run_measured(name, command, env)
 
 
 def main() -> int:
-    parser = bench_parser(__doc__, CONTENDERS)
+    parser = common.bench_parser(__doc__, CONTENDERS)
     parser.add_argument("--sizes-mb", type=float, nargs="+", default=[25, 100], help="sizes of the generated arrays")
-    args = parse_or_run_contender(parser, run_contender)
+    args = common.parse_or_run_contender(parser, run_contender)
     if args is None:
         return 0
-    with work_folder(args.work_dir, "bench_curriculum_") as work:
+    with common.work_folder(args.work_dir, "bench_curriculum_") as work:
         print(f"{'size MB':>8} {'contender':<16} {'rows':>9} {'seconds':>8} {'rows/s':>9} {'peak RSS MB':>12}")
         for size_mb in args.sizes_mb:
             data = work / f"sharegpt_{size_mb:g}mb.json"
             rows = generate(data, size_mb)
-            best = best_of_rounds(CONTENDERS, args.repeats, partial(measure, data=data, out=work / "out"))
+            best = common.best_of_rounds(CONTENDERS, args.repeats, partial(measure, data=data, out=work / "out"))
             for name, result in best.items():
                 if result["rows"] != rows:
                     raise SystemExit(f"{name} read {result['rows']} rows of {rows}")

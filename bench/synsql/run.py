@@ -33,14 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))  # bench/ is not a package: its scripts run by path
-from common import (  # noqa: E402
-    bench_parser,
-    best_of_rounds,
-    parse_only,
-    parse_or_run_contender,
-    run_measured,
-    work_folder,
-)
+import common  # noqa: E402
 
 REAL_DIR = REPO / "tests" / "data" / "text2sql"
 #: CPU seconds of the 2-task run over the 1-task run above which a run is reported as contended (measured on a quiet
@@ -90,7 +83,7 @@ def parse_only_exact(data: Path) -> int:
     from trove_blocks import json_stream
 
     json_stream.MAX_CLOSING_BRACES = 0
-    return parse_only(data)
+    return common.parse_only(data)
 
 
 def hand_loop(folder: Path, out: Path) -> int:
@@ -173,7 +166,7 @@ def run_contender(name: str, folder: Path, out: Path) -> None:
     """Child side: run one contender, print {"records", "seconds"} as JSON."""
     started = time.perf_counter()
     if name == "parse-only floor":
-        records = parse_only(folder / "data.json")
+        records = common.parse_only(folder / "data.json")
     elif name == "exact-scan floor":
         records = parse_only_exact(folder / "data.json")
     elif name == "hand-written loop":
@@ -193,21 +186,21 @@ def measure(name: str, folder: Path, out: Path) -> dict:
     os.sync()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, __file__, "--contender", name, "--data", str(folder), "--out", str(out)]
-    return run_measured(name, command, env)
+    return common.run_measured(name, command, env)
 
 
 def main() -> int:
-    parser = bench_parser(__doc__, CONTENDERS)
+    parser = common.bench_parser(__doc__, CONTENDERS)
     parser.add_argument("--size-mb", type=float, default=50, help="size of the generated data.json (MB)")
-    args = parse_or_run_contender(parser, run_contender)
+    args = common.parse_or_run_contender(parser, run_contender)
     if args is None:
         return 0
-    with work_folder(args.work_dir, "bench_synsql_") as work:
+    with common.work_folder(args.work_dir, "bench_synsql_") as work:
         data = work / "synsql"
         count = generate(data, args.size_mb)
         size_mb = (data / "data.json").stat().st_size / 1e6
         print(f"data.json: {size_mb:.1f} MB, {count} records (SynSQL-shaped, from the 27 real records)")
-        results = best_of_rounds(
+        results = common.best_of_rounds(
             CONTENDERS, args.repeats, lambda name: measure(name, data, work / "out" / name.replace(" ", "_"))
         )
         floor = results["parse-only floor"]["records"] / results["parse-only floor"]["seconds"]
