@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,7 +19,6 @@ from trove_blocks.executors import (
     DefaultsHelpFormatter,
     UsageError,
     add_executor_arguments,
-    files_fingerprint,
     parse_sbatch_args,
     parse_settings,
     resolve_venv_activate,
@@ -222,24 +220,6 @@ def test_a_changed_input_reruns_its_stage_and_the_stages_after_it(two_stage, tmp
     assert "stage count: a stage before it starts afresh" in changed.stderr
     texts = {json.loads(line)["text"] for path in counted.glob("*.jsonl") for line in path.read_text().splitlines()}
     assert len(texts) == 15 and all(text.startswith("BB rank") for text in texts)
-
-
-def test_files_fingerprint_follows_names_sizes_and_times(tmp_path):
-    folder = tmp_path / "data"
-    (folder / "sub").mkdir(parents=True)
-    (folder / "a.jsonl").write_text("one")
-    (folder / "sub" / "b.jsonl").write_text("two")
-    seen = {files_fingerprint(folder), files_fingerprint(folder / "a.jsonl")}
-    assert files_fingerprint(folder) in seen and files_fingerprint(tmp_path / "nothing") == "missing"
-    for change in (
-        lambda: (folder / "a.jsonl").write_text("three"),  # size
-        lambda: os.utime(folder / "a.jsonl", ns=(1, 1)),  # modification time
-        lambda: (folder / "sub" / "c.jsonl").write_text(""),  # a new file
-        lambda: (folder / "sub" / "b.jsonl").rename(folder / "sub" / "d.jsonl"),  # a renamed one
-    ):
-        change()
-        assert files_fingerprint(folder) not in seen
-        seen.add(files_fingerprint(folder))
 
 
 # ------------------------------------------------------------------------------------------- ray

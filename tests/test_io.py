@@ -1,8 +1,9 @@
 import json
+import os
 
 import pytest
 
-from trove_blocks.io import atomic_output, write_json_atomic
+from trove_blocks.io import atomic_output, files_fingerprint, write_json_atomic
 
 
 def test_atomic_output_replaces_whole_file(tmp_path):
@@ -65,3 +66,21 @@ def test_link_atomic_links_and_falls_back_to_a_copy(tmp_path, monkeypatch):
     link_atomic(source, copied)
     assert copied.read_bytes() == source.read_bytes() and copied.stat().st_ino != source.stat().st_ino
     assert sorted(p.name for p in target.parent.iterdir()) == ["train.jsonl", "val.jsonl"]  # no temporary left
+
+
+def test_files_fingerprint_follows_names_sizes_and_times(tmp_path):
+    folder = tmp_path / "data"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.jsonl").write_text("one")
+    (folder / "sub" / "b.jsonl").write_text("two")
+    seen = {files_fingerprint(folder), files_fingerprint(folder / "a.jsonl")}
+    assert files_fingerprint(folder) in seen and files_fingerprint(tmp_path / "nothing") == "missing"
+    for change in (
+        lambda: (folder / "a.jsonl").write_text("three"),  # size
+        lambda: os.utime(folder / "a.jsonl", ns=(1, 1)),  # modification time
+        lambda: (folder / "sub" / "c.jsonl").write_text(""),  # a new file
+        lambda: (folder / "sub" / "b.jsonl").rename(folder / "sub" / "d.jsonl"),  # a renamed one
+    ):
+        change()
+        assert files_fingerprint(folder) not in seen
+        seen.add(files_fingerprint(folder))

@@ -13,7 +13,6 @@ outputs are removed first, so datatrove's ``skip_completed`` never serves output
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,7 @@ from datatrove.executor import slurm as datatrove_slurm
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
 
+from trove_blocks.io import files_fingerprint
 from trove_blocks.progress import duration
 
 EXECUTORS = ("local", "slurm", "ray")
@@ -391,21 +391,6 @@ def _stage_fingerprint(stage: Stage, settings: ExecutionSettings, run_settings: 
         "outputs": [str(Path(out).resolve()) for out in stage.outputs],
         "inputs": {str(Path(path).resolve()): files_fingerprint(Path(path)) for path in stage.inputs},
     }
-
-
-def files_fingerprint(path: Path) -> str:
-    """SHA-256 over the names, sizes and modification times (ns) of ``path`` (a file) or the files below it (a
-    folder); ``"missing"`` when it does not exist. Contents are not read: 16 k files take ~0.1 s."""
-    if not path.exists():
-        return "missing"
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    digest = hashlib.sha256()
-    for file in files:
-        status = file.stat()
-        digest.update(
-            f"{file.relative_to(path) if file != path else ''}\0{status.st_size}\0{status.st_mtime_ns}\n".encode()
-        )
-    return digest.hexdigest()
 
 
 def _reset_if_settings_changed(

@@ -1,4 +1,5 @@
-"""Atomic file output: a reader sees either the old file or the complete new one, never a torn write.
+"""Atomic file output: a reader sees either the old file or the complete new one, never a torn write; and the
+fingerprint of input files by which a re-run notices that they changed.
 
 Every writer of trove_blocks goes through these: a killed run leaves at most a ``*.tmp-*`` file next to the
 target (never a truncated target), and a re-run replaces it.
@@ -12,6 +13,7 @@ writers, outputs are therefore safe against killed processes, not against a powe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -79,3 +81,18 @@ def link_atomic(source: str | os.PathLike, path: str | os.PathLike) -> None:
             shutil.copyfileobj(reader, writer, 1 << 22)
         return
     os.replace(temporary, target)
+
+
+def files_fingerprint(path: Path) -> str:
+    """SHA-256 over the names, sizes and modification times (ns) of ``path`` (a file) or the files below it (a
+    folder); ``"missing"`` when it does not exist. Contents are not read: 16 k files take ~0.1 s."""
+    if not path.exists():
+        return "missing"
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        status = file.stat()
+        digest.update(
+            f"{file.relative_to(path) if file != path else ''}\0{status.st_size}\0{status.st_mtime_ns}\n".encode()
+        )
+    return digest.hexdigest()

@@ -8,8 +8,6 @@ dataset's original format, so everything runs offline.
 from __future__ import annotations
 
 import glob
-import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 import yaml
 
 from trove_blocks.curriculum.adapters import ADAPTERS
+from trove_blocks.io import files_fingerprint
 
 DEFAULT_REGISTRY = Path(__file__).with_name("registry.yaml")
 #: the files a local override is read from
@@ -51,7 +50,7 @@ class CurriculumDataset:
 
     def download_settings(self, local_path: str | os.PathLike | None, limit: int) -> dict[str, Any]:
         """What a download of this dataset depends on, recorded in its stats: a download made with other settings is
-        not served again. Local files count by path, size and modification time."""
+        not served again. Local files count by name, size and modification time (every file under a folder)."""
         settings: dict[str, Any] = {
             "format": self.format,
             "text_field": self.text_field,
@@ -59,14 +58,10 @@ class CurriculumDataset:
         }
         if local_path is None:
             return settings | {"hub_id": self.hub_id, "config": self.config, "split": self.split}
-        folder, pattern = self.local_files(local_path)
-        files = sorted(p for p in folder.glob(pattern) if p.is_file())
-        listing = [[str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
-        fingerprint = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
         return settings | {
             "local": str(Path(local_path).resolve()),
             "json_field": self.json_field,
-            "files": fingerprint,
+            "files": files_fingerprint(Path(local_path)),
         }
 
     def local_files(self, local_path: str | os.PathLike) -> tuple[Path, str]:
