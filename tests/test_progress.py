@@ -30,3 +30,17 @@ def test_byte_progress_logs_at_most_every_interval_with_an_eta():
         logger.remove(sink)
     assert len(lines) == 1
     assert "data.json: 1 of 4 MB (25 %), 1,000 records, 50 records/s, ETA 1m00s" in lines[0]
+
+
+def test_byte_progress_with_no_interval_logs_nothing():
+    now = [100.0]
+    progress = ByteProgress("data.json", 0, 1_000, 0, clock=lambda: now[0])
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}")
+    try:
+        for step in range(1, 5):
+            now[0] += 3600.0
+            progress.update(250 * step, step)
+    finally:
+        logger.remove(sink)
+    assert lines == []

@@ -13,6 +13,7 @@ outputs are removed first, so datatrove's ``skip_completed`` never serves output
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -368,8 +369,9 @@ def run_stages(
     root = Path(settings.logging_dir)
     stage_dirs = [root / stage.name for stage in stages]
     earlier_reset = False
+    fingerprint_of = functools.cache(files_fingerprint)  # a folder read by two stages is listed once
     for stage, stage_dir in zip(stages, stage_dirs):
-        fingerprint = _stage_fingerprint(stage, settings, run_settings)
+        fingerprint = _stage_fingerprint(stage, settings, run_settings, fingerprint_of)
         earlier_reset = _reset_if_settings_changed(stage, stage_dir, fingerprint, earlier_reset) or earlier_reset
 
     if settings.executor == "slurm":
@@ -383,13 +385,18 @@ def _stage_tasks(stage: Stage, settings: ExecutionSettings) -> int:
     return stage.tasks if stage.tasks is not None else settings.tasks
 
 
-def _stage_fingerprint(stage: Stage, settings: ExecutionSettings, run_settings: dict[str, Any]) -> dict[str, Any]:
+def _stage_fingerprint(
+    stage: Stage,
+    settings: ExecutionSettings,
+    run_settings: dict[str, Any],
+    fingerprint_of: Callable[[Path], str],
+) -> dict[str, Any]:
     return {
         "stage": stage.name,
         "tasks": _stage_tasks(stage, settings),
         "settings": json.loads(json.dumps(run_settings, default=str)),
         "outputs": [str(Path(out).resolve()) for out in stage.outputs],
-        "inputs": {str(Path(path).resolve()): files_fingerprint(Path(path)) for path in stage.inputs},
+        "inputs": {str(Path(path).resolve()): fingerprint_of(Path(path).resolve()) for path in stage.inputs},
     }
 
 

@@ -22,11 +22,16 @@ def duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
 
 
+#: records a reader reads between two calls of :meth:`ByteProgress.update` (each looks at the clock)
+PROGRESS_CHECK_RECORDS = 1024
+
+
 class ByteProgress:
     """Logs, at most every ``interval_seconds``, how far a task is through the bytes ``[start, end)`` of a file.
 
     The line gives MB done of the range, records so far, records/s and an ETA: the time per byte so far times the
     bytes left. A reader runs at the pace of the steps after it, so the ETA is the whole task's.
+    ``interval_seconds`` 0 (or less) logs nothing.
     """
 
     def __init__(
@@ -44,6 +49,8 @@ class ByteProgress:
 
     def update(self, offset: int, records: int) -> None:
         """The task has read ``records`` records and reached byte ``offset`` of the file."""
+        if self.interval_seconds <= 0:
+            return
         now = self.clock()
         if now < self.next_report:
             return

@@ -30,8 +30,7 @@ from datatrove.utils.logging import logger
 from trove_blocks.curriculum.adapters import InvalidRow, convert_row
 from trove_blocks.curriculum.registry import LOCAL_SUFFIXES
 from trove_blocks.json_stream import first_byte, iter_array, iter_field_array
-from trove_blocks.progress import ByteProgress
-from trove_blocks.readers.json_array import PROGRESS_CHECK_RECORDS
+from trove_blocks.progress import PROGRESS_CHECK_RECORDS, ByteProgress
 
 INVALID_REASON = "invalid_reason"
 
@@ -143,10 +142,10 @@ class CurriculumFileReader(BaseDiskReader):
             self.stat_update("skipped_files")
             return
         shown, size = self.data_folder.resolve_paths(filepath), self.data_folder.size(filepath)
-        progress = _file_progress(shown, size, self.progress_seconds)
+        progress = ByteProgress(shown, 0, size, self.progress_seconds)
         with self.data_folder.open(filepath, "rb") as handle:
             for count, (offset, place, data) in enumerate(self._rows(handle, filepath, shown, size), 1):
-                if progress and not count % PROGRESS_CHECK_RECORDS:
+                if not count % PROGRESS_CHECK_RECORDS:
                     progress.update(offset, count)
                 yield self.get_document_from_dict(data, filepath, f"{filepath}{place}")
 
@@ -188,11 +187,6 @@ def _json_lines(handle) -> Iterator[tuple[int, int, bytes, object]]:
         offset += len(line)
 
 
-def _file_progress(shown_path: str, size: int, interval_seconds: float) -> ByteProgress | None:
-    """Progress through one file's bytes, logged at most every ``interval_seconds`` (0: none)."""
-    return ByteProgress(shown_path, 0, size, interval_seconds) if interval_seconds else None
-
-
 class CurriculumJsonlReader(JsonlReader):
     """JsonlReader that turns a line that is not a JSON object (or not UTF-8), or has no non-empty ``text``, into an
     invalid record. A file's progress is logged with an ETA every ``progress_seconds``.
@@ -222,10 +216,10 @@ class CurriculumJsonlReader(JsonlReader):
 
     def read_file(self, filepath: str):
         resolved = self.data_folder.resolve_paths(filepath)
-        progress = _file_progress(resolved, self.data_folder.size(filepath), self.progress_seconds)
+        progress = ByteProgress(resolved, 0, self.data_folder.size(filepath), self.progress_seconds)
         with self.data_folder.open(filepath, "rb") as handle:
             for count, (offset, number, line, data) in enumerate(_json_lines(handle), 1):
-                if progress and not count % PROGRESS_CHECK_RECORDS:
+                if not count % PROGRESS_CHECK_RECORDS:
                     progress.update(offset, count)
                 record = f"{filepath}:{number}"
                 text = data.get("text") if isinstance(data, dict) else None

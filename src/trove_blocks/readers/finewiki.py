@@ -59,7 +59,7 @@ class FineWikiReader(ParquetReader):
                 )
             columns = [column for column in FINEWIKI_COLUMNS if column in names]
             rows = max(parquet.metadata.num_rows, 1)
-            progress = ByteProgress(shown, 0, size, self.progress_seconds) if self.progress_seconds else None
+            progress = ByteProgress(shown, 0, size, self.progress_seconds)
             index = 0
             for batch in parquet.iter_batches(batch_size=self.batch_size, columns=columns):
                 with self.track_time("batch"):
@@ -68,6 +68,5 @@ class FineWikiReader(ParquetReader):
                         for offset, row in enumerate(batch.to_pylist())
                     ]
                 index += len(documents)
-                if progress:
-                    progress.update(size * index // rows, index)
+                progress.update(size * index // rows, index)
                 yield from documents

@@ -28,10 +28,7 @@ from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers.base import BaseDiskReader
 
 from trove_blocks.json_stream import byte_range_shard, iter_records
-from trove_blocks.progress import ByteProgress
-
-#: records between two looks at the clock for a progress line
-PROGRESS_CHECK_RECORDS = 1024
+from trove_blocks.progress import PROGRESS_CHECK_RECORDS, ByteProgress
 
 
 class JsonArrayReader(BaseDiskReader):
@@ -93,12 +90,10 @@ class JsonArrayReader(BaseDiskReader):
     def read_range(self, filepath: str, start: int, end: int, size: int) -> DocumentsPipeline:
         """Documents of the records of ``filepath`` whose first byte lies in ``[start, end)``."""
         shown_path = self.data_folder.resolve_paths(filepath)
-        progress = None
-        if self.progress_seconds:
-            progress = ByteProgress(f"{shown_path} bytes {start:,}-{end:,}", start, end, self.progress_seconds)
+        progress = ByteProgress(f"{shown_path} bytes {start:,}-{end:,}", start, end, self.progress_seconds)
         with self.data_folder.open(filepath, "rb") as handle:
             for count, record in enumerate(iter_records(handle, shown_path, start, end, size), 1):
-                if progress and not count % PROGRESS_CHECK_RECORDS:
+                if not count % PROGRESS_CHECK_RECORDS:
                     progress.update(record.offset, count)
                 yield self.get_document_from_dict(record.decode(shown_path), filepath, record.offset)
 
