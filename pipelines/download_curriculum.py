@@ -2,11 +2,13 @@
 
 The registry (src/trove_blocks/curriculum/registry.yaml, or --registry) lists per category its target token share
 and its datasets (hub id, config, split, source format). Each hub dataset is read through datatrove's
-HuggingFaceDatasetReader, rendered by its format's adapter, tagged with its category and written to
-<output>/<category>/<name>.jsonl ({"text", "id", "source", "category", "metadata"}) with <name>.stats.json;
-rows that cannot be rendered go, with their reason, to <name>.excluded.jsonl. --source NAME=PATH reads a dataset
-from local files in its original format instead of the hub (runs offline): .jsonl, or .json holding a JSON array
-of rows (or, for SQuAD and TriviaQA, the rows under the registry's json_field), streamed in constant memory.
+HuggingFaceDatasetReader, or, when the registry names its hub_files (datasets shipped as one big JSON array, which
+`datasets` would read whole), those files are fetched into the Hugging Face cache and streamed. Rows are rendered
+by the format's adapter, tagged with their category and written to <output>/<category>/<name>.jsonl ({"text",
+"id", "source", "category", "metadata"}) with <name>.stats.json; rows that cannot be rendered go, with their
+reason, to <name>.excluded.jsonl. --source NAME=PATH reads a dataset from local files in its original format
+instead of the hub (runs offline): .jsonl, or .json holding a JSON array of rows (or, for SQuAD and TriviaQA, the
+rows under the registry's json_field), streamed in constant memory.
 
     python pipelines/download_curriculum.py --status-only
     python pipelines/download_curriculum.py --dry-run --category math_reasoning
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
@@ -80,7 +83,9 @@ def print_status(registry, selected, output: Path) -> None:
 
 def origin_of(entry, overrides: dict[str, Path]) -> str:
     """Where a dataset is read from, as the plan and its stats.json say it."""
-    return f"local {overrides[entry.name]}" if entry.name in overrides else f"hub {entry.hub_id}"
+    if entry.name in overrides:
+        return f"local {overrides[entry.name]}"
+    return f"hub {entry.hub_id}" + (f" ({entry.hub_files})" if entry.hub_files else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,8 +131,15 @@ def main(argv: list[str] | None = None) -> int:
         # planned = missing or damaged: a completion mark of an earlier run must not make datatrove skip it
         shutil.rmtree(Path(args.logging_dir) / f"download_{entry.name}" / "completions", ignore_errors=True)
         limit = settings_of[entry.name]["limit"]
-        if entry.name in overrides:
-            folder, pattern = entry.local_files(overrides[entry.name])
+        if entry.name in overrides or entry.hub_files:
+            if entry.name in overrides:
+                folder, pattern = entry.local_files(overrides[entry.name])
+            else:
+                try:
+                    folder, pattern = entry.fetch_hub_files()
+                except RegistryError as error:  # nothing has been written yet
+                    print(f"error: {error}", file=sys.stderr)
+                    return 1
             reader = CurriculumFileReader(
                 str(folder), entry.name, entry.format, entry.text_field, entry.json_field, pattern, limit=limit
             )

@@ -53,6 +53,28 @@ def run_script(script: str | Path, *args: str, cwd: Path = REPO, timeout: float 
 
 
 @pytest.fixture
+def hub_cache(tmp_path, monkeypatch):
+    """``hub_cache(hub_id, {repo path: file to copy})`` puts one snapshot of a hub dataset into a Hugging Face cache
+    laid out as ``huggingface_hub`` lays it out (what an offline ``snapshot_download`` serves) and returns the
+    snapshot folder; ``HF_HUB_CACHE`` points at that cache for this test and the scripts it runs."""
+    cache = tmp_path / "hf_cache"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+
+    def add(hub_id: str, files: dict[str, Path]) -> Path:
+        repo = cache / f"datasets--{hub_id.replace('/', '--')}"
+        commit = "0123456789abcdef0123456789abcdef01234567"
+        (repo / "refs").mkdir(parents=True)
+        (repo / "refs" / "main").write_text(commit)
+        snapshot = repo / "snapshots" / commit
+        for name, source in files.items():
+            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, snapshot / name)
+        return snapshot
+
+    return add
+
+
+@pytest.fixture
 def script():
     """``script(path, *args)`` runs a repo script in a subprocess (see :func:`run_script`)."""
     return run_script

@@ -11,6 +11,9 @@ a row) at each of --sizes-mb, and runs each contender on it in its own subproces
                        (streaming=True), the same adapter; the --source path before the file reader
   download script      pipelines/download_curriculum.py --source sharegpt=FILE: file reader, tagger, raw JSONL
                        writer with stats (wall clock, imports included)
+  hub download         the same script without --source: the registry's hub file of sharegpt, served by
+                       huggingface_hub from a cache that holds FILE (HF_HUB_OFFLINE=1); before the registry named
+                       hub files, this path went through ``datasets`` (the datasets reader's row)
 
 Memory must not grow with the file: compare each contender's peak RSS across the sizes.
 
@@ -34,7 +37,14 @@ sys.path.insert(0, str(REPO / "bench"))  # bench/ is not a package: its scripts 
 import common  # noqa: E402
 
 CHATS = REPO / "tests" / "data" / "curriculum" / "fastchat_dummy_conversation_sharegpt_format_20.json"
-CONTENDERS = ("orjson whole file", "parse-only floor", "file reader", "datasets reader", "download script")
+CONTENDERS = (
+    "orjson whole file",
+    "parse-only floor",
+    "file reader",
+    "datasets reader",
+    "download script",
+    "hub download",
+)
 
 
 def generate(path: Path, size_mb: float) -> int:
@@ -64,17 +74,27 @@ def read_all(data: Path, reader_name: str) -> int:
     return sum(1 for _ in reader.run())
 
 
-def download(data: Path, out: Path) -> int:
-    command = [
-        sys.executable,
-        str(REPO / "pipelines" / "download_curriculum.py"),
-        "--output",
-        str(out),
-        "--only-sources",
-        "--source",
-        f"sharegpt={data}",
-    ]
-    subprocess.run(command, check=True, capture_output=True)
+def download(data: Path, out: Path, from_hub: bool) -> int:
+    """Rows read by pipelines/download_curriculum.py of sharegpt: from ``data`` given with --source, or (from_hub) as
+    the registry's hub file, from a Hugging Face cache laid out as huggingface_hub does (the file linked in)."""
+    command = [sys.executable, str(REPO / "pipelines" / "download_curriculum.py"), "--output", str(out)]
+    env = dict(os.environ)
+    if from_hub:
+        from trove_blocks.curriculum.registry import load_registry
+
+        sharegpt = load_registry().datasets["sharegpt"]
+        cache = out / "hf_cache"
+        repo = cache / f"datasets--{sharegpt.hub_id.replace('/', '--')}"
+        commit = "0" * 40
+        (repo / "snapshots" / commit).mkdir(parents=True)
+        (repo / "refs").mkdir()
+        (repo / "refs" / "main").write_text(commit)
+        (repo / "snapshots" / commit / sharegpt.hub_files).symlink_to(data)
+        command += ["--dataset", "sharegpt"]
+        env["HF_HUB_CACHE"] = str(cache)
+    else:
+        command += ["--only-sources", "--source", f"sharegpt={data}"]
+    subprocess.run(command, check=True, capture_output=True, env=env)
     return json.loads((out / "instruction_chat" / "sharegpt.stats.json").read_text())["rows_read"]
 
 
@@ -87,8 +107,8 @@ def run_contender(name: str, data: Path, out: Path) -> None:
         rows = len(orjson.loads(data.read_bytes()))
     elif name == "parse-only floor":
         rows = common.parse_only(data)
-    elif name == "download script":
-        rows = download(data, out)
+    elif name in ("download script", "hub download"):
+        rows = download(data, out, from_hub=name == "hub download")
     else:
         rows = read_all(data, name)
     print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,23 @@ def test_local_overrides_name_files_or_folders_of_json(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(RegistryError, match="no .json/.jsonl files there"):
         parse_source_overrides([f"gsm8k={tmp_path / 'empty'}"], registry)
+
+
+def test_hub_files_are_fetched_through_the_hugging_face_cache(hub_cache):
+    sharegpt = load_registry().datasets["sharegpt"]
+    assert sharegpt.hub_files == "ShareGPT_V3_unfiltered_cleaned_split.json"
+    snapshot = hub_cache(
+        sharegpt.hub_id, {sharegpt.hub_files: DATA / "fastchat_dummy_conversation_sharegpt_format_20.json"}
+    )
+    assert sharegpt.fetch_hub_files() == (snapshot, sharegpt.hub_files)
+    with pytest.raises(RegistryError, match="cannot fetch ShareGPT_V3.* nobody/absent .*pass --source sharegpt=PATH"):
+        replace(sharegpt, hub_id="nobody/absent").fetch_hub_files()
+    with pytest.raises(RegistryError, match="no file of hub dataset .* matches hub_files 'data/.*json'"):
+        replace(sharegpt, hub_files="data/*.json").fetch_hub_files()
+    settings = sharegpt.download_settings(None, -1)
+    assert settings["hub_files"] == sharegpt.hub_files and "split" not in settings
+    gsm8k = load_registry().datasets["gsm8k"].download_settings(None, -1)
+    assert "hub_files" not in gsm8k, "downloads through datasets keep the settings they were recorded with"
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,38 @@ def test_rows_an_adapter_refuses_are_excluded_with_their_reason(tmp_path, script
     assert excluded["metadata"]["filter_reason"] == "empty_conversation"
 
 
+def test_hub_files_are_streamed_from_the_hugging_face_cache(downloaded, hub_cache, tmp_path, monkeypatch, script):
+    """ShareGPT names its hub file: fetched through huggingface_hub (offline: the cache) and read like --source."""
+    sample = SOURCES["sharegpt"][1]
+    hub_cache(
+        "anon8231489123/ShareGPT_Vicuna_unfiltered",
+        {"ShareGPT_V3_unfiltered_cleaned_split.json": sample, "HTML_cleaned_raw_dataset/sg_90k_part1.json": sample},
+    )
+    out = tmp_path / "out"
+    done = script(SCRIPT, "--output", out, "--dataset", "sharegpt")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "from hub anon8231489123/ShareGPT_Vicuna_unfiltered (ShareGPT_V3_unfiltered_cleaned_split.json)" in (
+        done.stdout
+    )
+    assert "documents: 20, excluded: 0" in done.stdout, "only the named file is read"
+    rows = [json.loads(line) for line in (out / "instruction_chat" / "sharegpt.jsonl").read_text().splitlines()]
+    local, _ = downloaded
+    same = [json.loads(line) for line in (local / "instruction_chat" / "sharegpt.jsonl").read_text().splitlines()]
+    assert [row["text"] for row in rows] == [row["text"] for row in same]
+    assert rows[0]["metadata"]["record"] == "sharegpt/ShareGPT_V3_unfiltered_cleaned_split.json[0]"
+    stats = json.loads((out / "instruction_chat" / "sharegpt.stats.json").read_text())
+    assert stats["settings"]["hub_files"] == "ShareGPT_V3_unfiltered_cleaned_split.json"
+    again = script(SCRIPT, "--output", out, "--dataset", "sharegpt")
+    assert "skip     instruction_chat/sharegpt: present" in again.stdout
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    missing = script(SCRIPT, "--output", tmp_path / "out2", "--dataset", "sharegpt")
+    assert missing.returncode == 1
+    assert "cannot fetch ShareGPT_V3_unfiltered_cleaned_split.json of hub dataset" in missing.stderr
+    assert "pass --source sharegpt=PATH" in missing.stderr
+    assert not (tmp_path / "out2" / "instruction_chat").exists()
+
+
 def test_bad_source_flags_are_named(tmp_path, script):
     done = script(SCRIPT, "--output", tmp_path, "--source", f"gsm9k={DATA}")
     assert done.returncode == 2 and "no dataset 'gsm9k'" in done.stderr

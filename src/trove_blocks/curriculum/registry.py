@@ -1,8 +1,10 @@
 """The curriculum registry: categories with target token shares and the datasets of each (no datatrove import).
 
 The registry is ``registry.yaml`` next to this module (package data); another file can be passed with
-``load_registry(path)``. A local override (``--source NAME=PATH``) points a dataset at local files in the
-dataset's original format, so everything runs offline.
+``load_registry(path)``. A hub dataset is read through ``datasets.load_dataset``, unless it names ``hub_files``:
+those files of its repository are fetched into the Hugging Face cache and streamed, because ``datasets`` reads a
+file that holds one JSON array whole (about 11x the file in memory). A local override (``--source NAME=PATH``)
+points a dataset at local files in the dataset's original format, so everything runs offline.
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ class CurriculumDataset:
     split: str = "train"
     text_field: str | None = None
     json_field: str | None = None
+    hub_files: str | None = None
     max_samples: int = -1
 
     def load_options(self) -> tuple[str, dict[str, Any]]:
-        """``(dataset, dataset_options)`` for ``datasets.load_dataset`` of the hub dataset."""
+        """``(dataset, dataset_options)`` for ``datasets.load_dataset`` of a hub dataset without ``hub_files``."""
         options: dict[str, Any] = {"split": self.split}
         if self.config:
             options["name"] = self.config
@@ -56,6 +59,8 @@ class CurriculumDataset:
             "text_field": self.text_field,
             "limit": limit,
         }
+        if local_path is None and self.hub_files:
+            return settings | {"hub_id": self.hub_id, "hub_files": self.hub_files, "json_field": self.json_field}
         if local_path is None:
             return settings | {"hub_id": self.hub_id, "config": self.config, "split": self.split}
         return settings | {
@@ -74,6 +79,25 @@ class CurriculumDataset:
         if not any(p.suffix in LOCAL_SUFFIXES for p in path.rglob("*")):
             raise RegistryError(f"--source {self.name}={local_path}: no .json/.jsonl files there")
         return path, "**/*.json*"
+
+    def fetch_hub_files(self) -> tuple[Path, str]:
+        """``(folder, glob pattern)`` of the ``hub_files`` of the hub repository: fetched into the Hugging Face cache
+        with ``huggingface_hub.snapshot_download`` (only what is missing or changed there; offline, what the cache
+        holds)."""
+        from huggingface_hub import snapshot_download
+
+        try:
+            folder = Path(snapshot_download(self.hub_id, repo_type="dataset", allow_patterns=self.hub_files))
+        except OSError as error:  # the hub's HTTP errors, offline without a cached snapshot, no connection
+            raise RegistryError(
+                f"dataset {self.name}: cannot fetch {self.hub_files} of hub dataset {self.hub_id} ({error}); "
+                f"pass --source {self.name}=PATH to read local files instead"
+            ) from error
+        if not any(path.is_file() for path in folder.glob(self.hub_files)):
+            raise RegistryError(
+                f"dataset {self.name}: no file of hub dataset {self.hub_id} matches hub_files {self.hub_files!r}"
+            )
+        return folder, self.hub_files
 
 
 @dataclass(frozen=True)
