@@ -57,8 +57,11 @@ def hub_cache(tmp_path, monkeypatch):
     """``hub_cache(hub_id, {repo path: file to copy})`` puts one snapshot of a hub dataset into a Hugging Face cache
     laid out as ``huggingface_hub`` lays it out (what an offline ``snapshot_download`` serves) and returns the
     snapshot folder; ``HF_HUB_CACHE`` points at that cache for this test and the scripts it runs."""
+    from huggingface_hub import constants
+
     cache = tmp_path / "hf_cache"
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))  # read from the environment when first imported
 
     def add(hub_id: str, files: dict[str, Path]) -> Path:
         repo = cache / f"datasets--{hub_id.replace('/', '--')}"
