@@ -1,12 +1,15 @@
 """Export the tabular datasets: a Feast-readable Parquet file per dataset, and the rows as text documents.
 
 1. ``<output>/feast/<dataset>.parquet``: sample_index, feature_*, target and the ``ingested_at`` event timestamp
-   (``trove_blocks.tabular.export_to_parquet``; one file per dataset, written atomically in this process).
+   (``trove_blocks.tabular.export_to_parquet``; one file per dataset, written atomically in this process; the
+   Parquet files of datasets not exported this time are removed, so feast/ holds this run's datasets only).
 2. Stage ``documents`` (a DataTrove pipeline, the shared executor flags apply): one SQLiteReader per dataset
    (rows split across --tasks by rowid ranges of the features table) -> JsonlWriter to ``<output>/documents/``,
    one document per row: id ``<dataset>/<sample_index>``, text ``feature_0: 1.47085, ..., target: 1``,
    metadata dataset_name, sample_index, target. With --documents-db the same documents also go into that SQLite
    file (SQLiteWriter, table ``documents``, upserted by id: every rank writes the one database, WAL + busy timeout).
+   The file is the stage's output like documents/: a re-run with other settings or a changed database removes it
+   and writes it afresh.
 
 Run ``python pipelines/generate_tabular.py`` first (same --database default).
 
@@ -58,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--documents-db",
         type=Path,
         default=None,
-        help="also write the documents to this SQLite file, table documents (default: off)%(default).0s",
+        help="also write the documents to this SQLite file, table documents; the script's own file, written afresh "
+        "when settings or the database change (default: off)%(default).0s",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="feast/ and documents/ are written here")
     add_executor_arguments(parser, logging_dir="{output}/logs")
@@ -82,7 +86,8 @@ def build_stages(args: argparse.Namespace, database: Path, datasets: list[str]) 
     pipeline = [*readers, JsonlWriter(str(documents), output_filename="${rank}.jsonl", compression=None)]
     if args.documents_db:
         pipeline.append(SQLiteWriter(args.documents_db, "documents", metadata_columns={"target": "INTEGER"}))
-    return [Stage("documents", pipeline, outputs=[documents], inputs=[database])]
+    outputs = [documents, *([args.documents_db] if args.documents_db else [])]
+    return [Stage("documents", pipeline, outputs=outputs, inputs=[database])]
 
 
 def _total(stat) -> int:
@@ -94,11 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, settings = parse_settings(parser, argv)
     database = args.database.resolve()
+    if args.documents_db and args.documents_db.resolve() == database:
+        parser.error(f"--documents-db {args.documents_db}: that is the --database read; give another file")
     try:
         datasets = args.dataset or list_datasets(database)
-        parquet_files = {
-            name: export_to_parquet(name, database, args.output / "feast" / f"{name}.parquet") for name in datasets
-        }
+        feast = args.output / "feast"
+        parquet_files = {name: export_to_parquet(name, database, feast / f"{name}.parquet") for name in datasets}
+        for stale in set(feast.glob("*.parquet")) - set(parquet_files.values()):
+            stale.unlink()  # a dataset of an earlier run, not exported now
         stages = build_stages(args, database, datasets)
     except (DatabaseNotFoundError, DatasetNotFoundError) as error:
         parser.error(str(error))

@@ -169,7 +169,12 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
                 work / "counts" / "not_in_subset",
             ],
         ),
-        Stage("stats", [SynsqlStatsWriter(str(out), str(work), args.val_ratio, settings=record)], tasks=1),
+        Stage(
+            "stats",
+            [SynsqlStatsWriter(str(out), str(work), args.val_ratio, settings=record)],
+            tasks=1,
+            outputs=[out / "stats.json", out / "stats.png"],
+        ),
     ]
 
 

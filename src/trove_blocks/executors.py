@@ -86,8 +86,9 @@ class ExecutionSettings:
 class Stage:
     """One step of a script: a datatrove pipeline run over ``tasks`` ranks.
 
-    ``outputs`` are the folders the stage writes; they are cleared when the stage's settings change, so a
-    re-run with other settings never leaves files of the earlier run beside the new ones.
+    ``outputs`` are the folders and files the stage writes; they are removed when the stage's settings or inputs
+    change (or a stage before it starts afresh), so a re-run never leaves files of the earlier run beside the new
+    ones, nor a summary of the earlier run when this one fails.
     ``inputs`` are the files and folders the stage reads from outside the run; when one of their files is added,
     removed, resized or modified, the stage (and every stage after it) runs afresh instead of being skipped as done.
     ``tasks`` overrides ``--tasks`` for stages that must run with a fixed count (e.g. a single merge task).
@@ -421,12 +422,20 @@ def _reset_if_settings_changed(
             shutil.rmtree(stage_dir / sub, ignore_errors=True)
         (stage_dir / "stats.json").unlink(missing_ok=True)
         for out in {*stage.outputs, *(previous or {}).get("outputs", [])}:
-            shutil.rmtree(out, ignore_errors=True)
+            _remove(Path(out))
     stage_dir.mkdir(parents=True, exist_ok=True)
     tmp = record.with_suffix(".tmp")
     tmp.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
     tmp.replace(record)
     return reset
+
+
+def _remove(path: Path) -> None:
+    """Remove an output: a folder with everything in it, or a file (or link)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _changed_keys(previous: dict[str, Any], current: dict[str, Any]) -> str:

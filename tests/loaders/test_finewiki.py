@@ -126,6 +126,15 @@ def test_errors_say_what_is_missing(samples, tmp_path):
         FineWikiDataset(root / "parquet", "vision", batch_size=2)
     with pytest.raises(FileNotFoundError, match="no \\*.jsonl, \\*.parquet or \\*.arrow samples"):
         FineWikiDataset(tmp_path, batch_size=2)
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+        FineWikiDataset(root / "parquet", batch_size=0)
+    shrinking = tmp_path / "shrinking.jsonl"
+    shrinking.write_bytes((root / "samples" / "00000.jsonl").read_bytes())
+    dataset = iter(FineWikiDataset(shrinking, batch_size=2, shuffle=False, lines_per_group=4, window_groups=1))
+    next(dataset)
+    shrinking.write_text("".join(shrinking.read_text().splitlines(keepends=True)[:5]))  # splits re-run meanwhile
+    with pytest.raises(ValueError, match="shrinking.jsonl: ends at line 5, but its group from line 5 should hold 4"):
+        list(dataset)
     broken = tmp_path / "broken.jsonl"
     broken.write_text((root / "samples" / "00000.jsonl").read_text().splitlines()[0] + "\n{not json\n")
     with pytest.raises(ValueError, match="broken.jsonl:2: not a sample record"):

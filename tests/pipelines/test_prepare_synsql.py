@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -150,6 +151,21 @@ def test_killed_run_rerun_gives_the_same_output(script, synsql_dir, tmp_path):
     assert split_sets(out) == split_sets(tmp_path / "ref")
     assert json.loads((out / "stats.json").read_text()) == json.loads((tmp_path / "ref" / "stats.json").read_text())
     assert not list(out.rglob(".*.tmp-*"))
+
+
+def test_a_failed_rerun_on_changed_data_leaves_no_summary_of_the_earlier_run(script, synsql_dir, tmp_path):
+    data = tmp_path / "synsql"
+    shutil.copytree(synsql_dir, data)
+    out = tmp_path / "out"
+    run(script, data, out)
+    assert (out / "stats.json").is_file() and (out / "stats.png").is_file()
+    text = (data / "data.json").read_bytes()
+    (data / "data.json").write_bytes(text[: len(text) // 2])  # truncated: the process stage fails
+    failed = script(SCRIPT, "--synsql-dir", data, "--output-dir", out)
+    assert failed.returncode == 1 and "inputs changed since its last run" in failed.stderr
+    assert not (out / "stats.json").exists() and not (out / "stats.png").exists()
+    with pytest.raises(FileNotFoundError, match="Processed data not found"):
+        ProcessedDataLoader(out, "train")
 
 
 @pytest.mark.slurm

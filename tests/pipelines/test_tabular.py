@@ -67,6 +67,22 @@ def test_generate_then_export_over_three_tasks(script, tmp_path):
     assert np.array_equal(table["feature_11"].to_numpy(), X[:, 11])
 
 
+def test_a_reexport_after_the_database_changed_keeps_nothing_of_the_earlier_one(script, tmp_path):
+    db, out = tmp_path / "sample.db", tmp_path / "out"
+    generate(script, db, "a,n_samples=30", "b,n_samples=20")
+    export = ("pipelines/export_tabular.py", "--database", db, "--output", out, "--documents-db", out / "docs.db")
+    assert script(*export).returncode == 0
+    assert sorted(p.name for p in (out / "feast").iterdir()) == ["a.parquet", "b.parquet"]
+    generate(script, db, "a,n_samples=10")  # the database now holds dataset a alone, with 10 rows
+    again = script(*export)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "documents_in_sqlite: 10" in again.stdout
+    with sqlite3.connect(out / "docs.db") as conn:
+        assert conn.execute("SELECT count(*) FROM documents").fetchone() == (10,)
+    assert sorted(p.name for p in (out / "feast").iterdir()) == ["a.parquet"]
+    assert sorted(doc["id"] for doc in exported_documents(out / "documents")) == sorted(f"a/{i}" for i in range(10))
+
+
 def test_export_errors_are_usage_errors(script, tmp_path):
     missing = script("pipelines/export_tabular.py", "--database", tmp_path / "none.db", "--output", tmp_path)
     assert missing.returncode == 2
@@ -76,6 +92,8 @@ def test_export_errors_are_usage_errors(script, tmp_path):
     unknown = script("pipelines/export_tabular.py", "--database", db, "--dataset", "other", "--output", tmp_path)
     assert unknown.returncode == 2
     assert "Dataset 'other' not found in database" in unknown.stderr and "available: small" in unknown.stderr
+    same = script("pipelines/export_tabular.py", "--database", db, "--output", tmp_path, "--documents-db", db)
+    assert same.returncode == 2 and "that is the --database read" in same.stderr
     bad_spec = script("pipelines/generate_tabular.py", "--database", db, "--dataset", "x,n_rows=3")
     assert bad_spec.returncode == 2 and "'n_rows=3' is not key=value" in bad_spec.stderr
 

@@ -193,6 +193,11 @@ class SampleWindowLoader:
             while len(ids) < group.rows:
                 line = handle.readline()
                 number += 1
+                if not line:
+                    raise ValueError(
+                        f"{group.path}: ends at line {number - 1}, but its group from line {group.first_line} should "
+                        f"hold {group.rows} samples (found {len(ids)}): the file changed after the loader indexed it"
+                    )
                 if not line.strip():
                     continue
                 try:
@@ -258,6 +263,8 @@ class FineWikiDataset:
             raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
         if regime == "vision" and not mode:
             raise ValueError("the vision regime needs mode= (tiny, small, base or large)")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.regime = regime
         self.mode = mode if regime == "vision" else None
         self.files = sample_sources(path)

@@ -62,9 +62,11 @@ class ProcessedPhaseBatches(BatchSource):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
         self.records = ProcessedDataLoader(data_dir, split, difficulty)
-        if len(self.records) == 0:
+        count = len(self.records)
+        if count <= rank:
             raise ValueError(
-                f"no {split} records of difficulty {difficulty!r} in {data_dir}: this phase has nothing to train on"
+                f"rank {rank} of {world_size} has no record: {data_dir} holds {count} {split} records of difficulty "
+                f"{difficulty!r}, and rank r takes records r, r + {world_size}, ...; this phase has nothing to train on"
             )
         self.tokenizer_spec, self.max_seq_length, self.batch_size = tokenizer, max_seq_length, batch_size
         self.rank, self.world_size = rank, world_size
@@ -85,9 +87,11 @@ class ProcessedPhaseBatches(BatchSource):
         rows = [PackedRow(np.asarray(ids, dtype=np.int32), lengths) for ids, lengths in self._state["rows"]]
         epoch, next_record = self._state["epoch"], self._state["record"]
         while True:
+            taken = next_record > 0  # a resumed epoch has taken records before
             for index, record in enumerate(self.records):
                 if index < next_record or index % self.world_size != self.rank:
                     continue
+                taken = True
                 ids = tokenizer.encode(synsql_training_text(record), add_special_tokens=False).ids
                 rows.extend(packer.add(ids))
                 next_record = index + 1
@@ -100,6 +104,12 @@ class ProcessedPhaseBatches(BatchSource):
                         "pending": [list(part) for part in packer.pending()],
                     }
                     yield rows_to_mlx_batch(batch)
+            if not taken:  # stats.json promised records that the split's files do not hold: they changed under us
+                raise ValueError(
+                    f"rank {self.rank} of {self.world_size}: a pass over {self.records.data_dir / self.records.split} "
+                    f"found no record of difficulty {self.records.difficulty_filter!r}, although its stats.json counts "
+                    f"{len(self.records)}; prepare the data again"
+                )
             epoch, next_record = epoch + 1, 0
 
 
