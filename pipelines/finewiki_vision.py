@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
@@ -31,8 +30,10 @@ from trove_blocks.filters.token_length import TokenLengthFilter
 from trove_blocks.finewiki.records import excluded_record, filtered_article, filtered_article_record
 from trove_blocks.formatters.context_chunks import ContextChunker
 from trove_blocks.readers.finewiki import FineWikiReader
+from trove_blocks.readers.stage_output import StageOutputJsonlReader
 from trove_blocks.render import GRAY_BITS, MODES, VISION_TOKEN_COUNTS, PageStyle
 from trove_blocks.taggers.page_render import OVERFLOW_POLICIES, PageRenderer
+from trove_blocks.tokenizers import tokenizer_inputs
 from trove_blocks.writers.images import ImageFilesWriter, ImageParquetWriter
 from trove_blocks.writers.vision_samples import ArrowConverter, CompressionReportWriter, SplitWriter
 
@@ -51,7 +52,12 @@ def build_parser(output: Path = Path("data/finewiki_vision")) -> argparse.Argume
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument("--input", type=Path, default=Path("data/finewiki/data/enwiki"), help="FineWiki *.parquet")
+    parser.add_argument(
+        "--input",
+        type=Path,
+        default=Path("data/finewiki/data/enwiki"),
+        help="folder of FineWiki *.parquet (subfolders too: data/finewiki/data reads every wiki downloaded)",
+    )
     parser.add_argument("--output", type=Path, default=output, help="every stage writes under this folder")
     parser.add_argument(
         "--tokenizer",
@@ -111,12 +117,12 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
                 JsonlWriter(str(filtered), output_filename="${rank}.jsonl.gz", adapter=filtered_article_record),
             ],
             outputs=[filtered, excluded / "filter"],
-            inputs=[args.input],
+            inputs=[args.input, *tokenizer_inputs(args.tokenizer)],
         ),
         Stage(
             "chunk_render",
             [
-                JsonlReader(str(filtered), glob_pattern="*.jsonl.gz", adapter=filtered_article),
+                StageOutputJsonlReader(str(filtered), glob_pattern="*.jsonl.gz", adapter=filtered_article),
                 ContextChunker(
                     args.tokenizer, args.context_tokens, args.continuation_tokens, exclusion_writer=exclusions("chunk")
                 ),

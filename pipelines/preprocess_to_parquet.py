@@ -30,7 +30,7 @@ from trove_blocks.manifest import MANIFEST_NAME, format_mixture, load_manifest, 
 from trove_blocks.packing import PACKING_STRATEGIES
 from trove_blocks.readers.curriculum import CurriculumJsonlReader, valid_record
 from trove_blocks.taggers.curriculum import CurriculumTagger
-from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer
+from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer, tokenizer_inputs
 from trove_blocks.writers.packed_parquet import GB, PackedManifestWriter, PackedParquetWriter
 
 DEFAULT_TOKENIZER = "meta-llama/Llama-3.2-1B"
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             LambdaFilter(valid_record, exclusion_writer=excluded),
             writer,
         ]
-        stages.append(Stage("pack", pipeline, inputs=todo))
+        stages.append(Stage("pack", pipeline, inputs=[*todo, *tokenizer_inputs(args.tokenizer)]))
     manifest_step = PackedManifestWriter(
         str(args.output.resolve()),
         sorted(splits),

@@ -62,6 +62,13 @@ def tokenizer_file(spec: str) -> Path:
     return _hub_tokenizer_file(spec)
 
 
+def tokenizer_inputs(spec: str) -> list[Path]:
+    """The local file or folder a tokenizer ``spec`` reads, for a stage's ``inputs`` (editing it runs the stage
+    afresh); none for the builtin names and hub ids."""
+    path = Path(spec).expanduser()
+    return [path] if spec not in BUILTIN_TOKENIZERS and path.exists() else []
+
+
 def load_tokenizer(spec: str):
     """A ``tokenizers.Tokenizer`` for ``spec`` (see :func:`tokenizer_file`), without truncation or padding."""
     from tokenizers import Tokenizer

@@ -51,6 +51,45 @@ def test_same_samples_and_pages_for_any_task_count_and_layout(tmp_path, script):
     assert [row["metadata"]["filter_reason"] for row in excluded] == ["fewer_than_1000_tokens"]
 
 
+def test_wikis_in_subfolders_are_all_read_and_a_run_that_keeps_nothing_ends_with_its_counts(tmp_path, script):
+    sample = pq.read_table(next(SAMPLE.glob("*.parquet")))
+    wikis = tmp_path / "data"
+    for wiki in ("enwiki", "frwiki"):
+        (wikis / wiki).mkdir(parents=True)
+        ids = [f"{wiki}/{page_id}" for page_id in sample.column("id").to_pylist()]
+        pq.write_table(
+            sample.set_column(sample.schema.get_field_index("id"), "id", pa.array(ids)), wikis / wiki / "a.parquet"
+        )
+    done = script(SCRIPT, "--input", wikis, "--output", tmp_path / "out", *FAST, "--modes", "tiny", "--val-size", "0")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"articles read: {2 * sample.num_rows}," in done.stdout
+
+    none_kept = script(
+        SCRIPT, "--input", SAMPLE, "--output", tmp_path / "none", *FAST, "--min-tokens", "100000", "--val-size", "0"
+    )
+    assert none_kept.returncode == 0, none_kept.stderr[-3000:]
+    assert f"articles read: {sample.num_rows}, kept (>= min tokens): 0, excluded (short): {sample.num_rows}," in (
+        none_kept.stdout
+    )
+    assert "samples rendered: 0" in none_kept.stdout and "train: 0, val: 0" in none_kept.stdout
+    assert (tmp_path / "none" / "report" / "report.md").read_text().startswith("0 samples, nothing to measure")
+
+
+def test_an_edited_tokenizer_file_runs_the_stages_afresh(tmp_path, script):
+    from trove_blocks.tokenizers import tokenizer_file
+
+    tokenizer = tmp_path / "tokenizer.json"
+    tokenizer.write_bytes(tokenizer_file("cl100k_base").read_bytes())
+    args = ("--input", SAMPLE, "--output", tmp_path / "out", *FAST, "--tokenizer", tokenizer, "--val-size", "0")
+    assert script(SCRIPT, *args, "--modes", "tiny").returncode == 0
+    again = script(SCRIPT, *args, "--modes", "tiny")
+    assert again.returncode == 0 and "afresh" not in again.stderr
+    tokenizer.write_text(tokenizer.read_text() + "\n")  # an edit (here one that keeps the vocabulary)
+    edited = script(SCRIPT, *args, "--modes", "tiny")
+    assert edited.returncode == 0, edited.stderr[-3000:]
+    assert f"stage filter: inputs changed since its last run ({tokenizer})" in edited.stderr
+
+
 @pytest.mark.slurm
 def test_runs_on_slurm(tmp_path, script, slurm_cluster):
     done = run(script, tmp_path / "out", "--executor", "slurm", "--wait", "--tasks", "2")

@@ -71,10 +71,14 @@ def aggregate(stats: Iterable[dict], modes: tuple[str, ...], vision_token_count:
 
 def markdown_table(report: dict) -> str:
     """The seed's table (mode, resolution, vision tokens, compression) with the measured figures added."""
-    lines = [
-        f"{report['samples']} samples, text tokens per sample: mean {report['text_tokens']['mean']}, "
+    figures = (
+        f"text tokens per sample: mean {report['text_tokens']['mean']}, "
         f"characters per sample: mean {report['characters']['mean']} "
-        f"(vision tokens: DeepSeek-OCR {report['vision_token_count']})",
+        if report["samples"]
+        else "nothing to measure "
+    )
+    lines = [
+        f"{report['samples']} samples, {figures}(vision tokens: DeepSeek-OCR {report['vision_token_count']})",
         "",
         "| Mode | Resolution | Vision Tokens | Compression (mean, min-max) | Font px (mean) | Overflow | PNG KB |",
         "|---|---|---|---|---|---|---|",

@@ -5,6 +5,7 @@ from trove_blocks.readers.finewiki import FineWikiReader
 from trove_blocks.readers.html import HtmlFileReader
 from trove_blocks.readers.json_array import JsonArrayReader
 from trove_blocks.readers.sqlite import SQLiteReader
+from trove_blocks.readers.stage_output import StageOutputJsonlReader
 
 __all__ = [
     "CurriculumFileReader",
@@ -14,4 +15,5 @@ __all__ = [
     "HtmlFileReader",
     "JsonArrayReader",
     "SQLiteReader",
+    "StageOutputJsonlReader",
 ]

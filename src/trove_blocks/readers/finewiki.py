@@ -17,8 +17,9 @@ FINEWIKI_COLUMNS = ("text", "id", "title")
 
 
 class FineWikiReader(ParquetReader):
-    """datatrove's ParquetReader for FineWiki rows, with three differences:
+    """datatrove's ParquetReader for FineWiki rows, with four differences:
 
+    * it reads every ``*.parquet`` under the folder, subfolders too (FineWiki keeps one folder per wiki);
     * it reads only :data:`FINEWIKI_COLUMNS` (among FineWiki's others, ``wikitext`` and ``infoboxes`` are about
       as large as the text) and says which file lacks ``text`` or ``id``;
     * a row with an empty or missing text is passed on with text "" (datatrove's reader drops it uncounted), so
@@ -32,7 +33,7 @@ class FineWikiReader(ParquetReader):
     def __init__(
         self,
         data_folder: DataFolderLike,
-        glob_pattern: str | None = "*.parquet",
+        glob_pattern: str | None = "**/*.parquet",
         limit: int = -1,
         batch_size: int = 1000,
         progress_seconds: float = 10.0,
