@@ -128,11 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         counts["documents_read"] = sum(_total(stats.get("documents")) for stats in readers)
         counts["excluded_empty_text"] = sum(_total(stats.get("empty_text")) for stats in readers)
         counts["documents_written"] = _total(writer.get("total"))
-        if args.documents_db:
-            sqlite_writer = next(
-                step["stats"] for step in steps if "SQLite" in step["name"] and "WRITER" in step["name"]
-            )
-            counts["documents_in_sqlite"] = _total(sqlite_writer.get("documents"))
+        if args.documents_db:  # the rows there (the writer's count includes documents that replaced a row)
+            uri = f"{args.documents_db.resolve().as_uri()}?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True)) as conn:
+                counts["documents_in_sqlite"] = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
     outputs = {f"feast {name}": path for name, path in parquet_files.items()}
     outputs["documents"] = args.output / "documents"
     if args.documents_db:

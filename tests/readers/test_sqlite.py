@@ -189,6 +189,19 @@ def test_non_text_text_column(tmp_path):
         next(docs)
 
 
+def test_a_null_id_is_an_error_naming_the_row(tmp_path):
+    db = make_database(tmp_path / "docs.db", rows=10)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE docs SET id = NULL WHERE rowid = 7")
+    conn.close()
+    for adapter in (None, upper_case_adapter):  # the generated row loop and the adapter path
+        options = {"adapter": adapter} if adapter else {}
+        read = []
+        with pytest.raises(ValueError, match=r"table 'docs'\): row 7, id column 'id' is NULL"):
+            read.extend(SQLiteReader(db, "docs", batch_size=4, **options).run())
+        assert 4 <= len(read) <= 6 and "None" not in [doc.id for doc in read]
+
+
 def test_a_rank_searches_its_rowid_range_instead_of_scanning(tmp_path):
     db = make_database(tmp_path / "docs.db", rows=10)
     conn = sqlite3.connect(db)

@@ -56,8 +56,13 @@ def test_rewriting_updates_rows_in_place(tmp_path):
     list(writer.run(iter(changed)))
     assert rows(db) == (40, 40)
     assert writer.stats["documents"].total == 40
+    assert writer.stats["replaced"].total == 30, "the rows of the first run"
+    twice = SQLiteWriter(db, batch_size=4)
+    list(twice.run(iter([Document(text="x", id=f"twice-{i % 3}") for i in range(9)])))  # within and across batches
+    assert rows(db) == (43, 43)
+    assert (twice.stats["documents"].total, twice.stats["replaced"].total) == (9, 6)
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT DISTINCT text FROM documents").fetchall() == [("new text",)]
+    assert conn.execute("SELECT DISTINCT text FROM documents WHERE id LIKE 'doc-%'").fetchall() == [("new text",)]
     conn.close()
 
 

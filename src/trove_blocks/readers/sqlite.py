@@ -22,7 +22,7 @@ Documents: ``text`` from ``text_column``; ``id`` from ``id_column`` as a string 
 ``id_column=None`` gets ``<database file name>/<table>/<rowid>``; a query must name its id column); metadata from
 ``metadata_columns`` (None = every other column of the row). A column named ``metadata`` holding a JSON object
 (what SQLiteWriter writes) is merged into the metadata.
-Rows whose text is NULL or empty are skipped and counted as ``empty_text``.
+Rows whose text is NULL or empty are skipped and counted as ``empty_text``; a NULL id is an error naming the row.
 The connection is read-only (``mode=ro``): the reader never creates, locks for writing or changes the database.
 """
 
@@ -209,10 +209,20 @@ class SQLiteReader(BaseReader):
             position = row[0] if from_table else number
             data = {name: row[at] for at, name in metadata_columns}
             data[self.text_key] = self._text(row[text_at], position)
-            data[self.id_key] = str(row[id_at]) if id_at is not None else f"{self.source_name}/{position}"
+            if id_at is None:
+                data[self.id_key] = f"{self.source_name}/{position}"
+            else:
+                data[self.id_key] = str(row[id_at]) if row[id_at] is not None else self._null_id(position)
             document = self.get_document_from_dict(data, self.source_name, position)
             if document is not None:
                 yield document
+
+    def _null_id(self, position) -> str:
+        """Raise for a row whose id column is NULL: ``str(None)`` would give every such row the id "None"."""
+        raise ValueError(
+            f"SQLiteReader ({self._describe()}): row {position!r}, id column {self.id_column!r} is NULL; every "
+            "document needs an id (select rows with an id, or id_column=None for <file>/<table>/<rowid> ids)"
+        )
 
     def _text(self, value, position) -> str | None:
         """The text column's value as text: BLOBs decoded as UTF-8, numbers formatted, NULL kept.
@@ -305,7 +315,10 @@ class SQLiteReader(BaseReader):
             metadata = f"merge_json_metadata({metadata})"
         if self.default_metadata:
             metadata = f"default_metadata | {metadata}"
-        document_id = f"str(row[{id_at}])" if id_at is not None else "id_prefix + str(row[0])"
+        if id_at is None:
+            document_id = "id_prefix + str(row[0])"
+        else:
+            document_id = f"str(row[{id_at}]) if row[{id_at}] is not None else null_id(row[0])"
         source = f"""
 def to_documents(batches, count_batch):
     for rows in batches:
@@ -330,6 +343,7 @@ def to_documents(batches, count_batch):
             "Document": Document,
             "new_document": Document.__new__,
             "text_of": self._text,
+            "null_id": self._null_id,
             "merge_json_metadata": _merge_json_metadata,
             "default_metadata": self.default_metadata,
             "id_prefix": f"{self.source_name}/",

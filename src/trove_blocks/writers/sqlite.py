@@ -8,7 +8,9 @@ naming the table and the expected and found columns, because appending to a diff
 
 Why a re-run after a crash leaves no duplicates: every batch is one ``INSERT ... ON CONFLICT(id) DO UPDATE``
 transaction, so a killed run leaves whole committed batches and nothing else, and writing the same documents again
-updates their rows in place. Documents with the same id within a run keep the last one written.
+updates their rows in place. Documents with the same id within a run keep the last one written. Stats:
+``documents`` written, and ``replaced`` of them that overwrote a row of the same id (written earlier in the batch,
+by an earlier batch or rank, or by an earlier run), so the rows a run added are ``documents - replaced``.
 
 Several ranks may write one database at once: the database is in WAL mode (readers never block the writer) and
 each batch takes the write lock with ``BEGIN IMMEDIATE``, waiting up to ``busy_timeout`` seconds for another rank's
@@ -20,6 +22,7 @@ corrupt the file.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -153,9 +156,12 @@ class SQLiteWriter(PipelineStep):
             )
 
     def _commit_batch(self, conn: sqlite3.Connection, path: str, sql: str, batch: list[tuple]) -> None:
+        ids = [row[0] for row in batch]
         with self.track_time(unit="batch"):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                # one indexed lookup per id, in the write transaction: no other rank writes in between
+                (present,) = conn.execute(self._present_sql(), (json.dumps(ids),)).fetchone()
                 conn.executemany(sql, batch)
             except BaseException as error:
                 conn.execute("ROLLBACK")
@@ -168,6 +174,12 @@ class SQLiteWriter(PipelineStep):
                 raise
             conn.execute("COMMIT")
         self.stat_update("documents", value=len(batch), unit="batch")
+        if replaced := present + len(ids) - len(set(ids)):
+            self.stat_update("replaced", value=replaced, unit="batch")
+
+    def _present_sql(self) -> str:
+        """How many of a JSON array of ids are rows of the table already."""
+        return f'SELECT count(*) FROM "{self.table}" WHERE "{self.id_column}" IN (SELECT value FROM json_each(?))'
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         import orjson
