@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from trove_blocks.readers.sqlite import SQLiteReader
 from trove_blocks.tabular import (
     DatabaseNotFoundError,
     DatasetNotFoundError,
+    TabularDataError,
     dataset_info,
     documents_query,
     export_to_parquet,
@@ -110,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         stages = build_stages(args, database, datasets)
     except (DatabaseNotFoundError, DatasetNotFoundError) as error:
         parser.error(str(error))
+    except TabularDataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     run_settings = script_settings(args) | {"database_mtime_ns": database.stat().st_mtime_ns}
     report = run_stages(settings, stages, run_settings=run_settings, job_name="export_tabular")
     with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as conn:

@@ -12,6 +12,7 @@ from trove_blocks.tabular import (
     DatabaseNotFoundError,
     DatasetNotFoundError,
     DatasetSpec,
+    TabularDataError,
     database,
     generate_database,
     get_database_path,
@@ -84,6 +85,34 @@ def test_missing_dataset_lists_the_available_ones(tmp_path):
     with pytest.raises(DatasetNotFoundError) as error:
         load_data("val_data", db)
     assert str(error.value) == f"Dataset 'val_data' not found in database {db}; available: train_data, test_data"
+
+
+def test_a_value_that_is_not_a_number_is_named_not_turned_into_nan(tmp_path):
+    db = generate_database(tmp_path / "sample.db", SMALL)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE features SET feature_5 = NULL WHERE sample_index = 58 AND dataset_id = 1")
+    conn.close()
+    with pytest.raises(
+        TabularDataError, match=r"'train_data' in database .*: sample_index 58, column feature_5 holds None"
+    ):
+        load_data("train_data", db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE features SET feature_3 = 'n/a' WHERE sample_index = 7 AND dataset_id = 2")
+    conn.close()
+    with pytest.raises(TabularDataError, match=r"'test_data' .*: sample_index 7, column feature_3 holds 'n/a'"):
+        load_data("test_data", db)
+
+
+def test_damaged_or_foreign_databases_are_named(tmp_path):
+    db = generate_database(tmp_path / "sample.db", SMALL)
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(db.read_bytes()[:8192])
+    with pytest.raises(TabularDataError, match=f"Database {damaged} cannot be read: "):
+        load_data("train_data", damaged)
+    foreign = tmp_path / "foreign.db"
+    sqlite3.connect(foreign).execute("CREATE TABLE posts (id TEXT)").connection.close()
+    with pytest.raises(TabularDataError, match="has no datasets and features tables \\(found: posts\\)"):
+        list_datasets(foreign)
 
 
 def test_missing_database_says_how_to_generate_it(tmp_path, monkeypatch):

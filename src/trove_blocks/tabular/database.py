@@ -86,6 +86,11 @@ class DatasetNotFoundError(ValueError):
     """The database has no dataset of that name (the message lists the available ones)."""
 
 
+class TabularDataError(ValueError):
+    """The database cannot be read as a tabular database (damaged, other tables) or holds a value that is not a
+    number; the message names the file and, for a value, the dataset, sample_index and column."""
+
+
 def get_database_path(db_path: str | os.PathLike | None = None) -> Path:
     """The database file to use: ``db_path``, else ``$TROVE_TABULAR_DB``, else the default cache location."""
     if db_path is not None:
@@ -214,7 +219,19 @@ def connect_existing(db_path: str | os.PathLike | None = None) -> tuple[sqlite3.
         command = GENERATE_COMMAND if db_path is None or path == get_database_path() else ""
         command = command or f"{GENERATE_COMMAND} --database {path}"
         raise DatabaseNotFoundError(f"Database not found at {path}. Run '{command}' first.")
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True), path
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise TabularDataError(f"Database {path} cannot be read: {error}") from error
+    if not {"datasets", "features"} <= tables:
+        conn.close()
+        raise TabularDataError(
+            f"Database {path} has no datasets and features tables (found: {', '.join(sorted(tables)) or 'none'}): "
+            f"not a tabular database; '{GENERATE_COMMAND} --database {path}' makes one"
+        )
+    return conn, path
 
 
 def list_datasets(db_path: str | os.PathLike | None = None) -> list[str]:
@@ -268,16 +285,34 @@ def iter_row_batches(
         conn.close()
         raise
     width = info.n_features + 2
+    columns = ["sample_index", *feature_columns(info.n_features), "target"]
+
+    def numbers(rows: list[tuple]) -> np.ndarray:
+        """The rows as float64; TabularDataError naming the first NULL or non-number (NULL would become NaN)."""
+        try:
+            block = np.array(rows, dtype=np.float64).reshape(len(rows), width)
+        except (TypeError, ValueError):
+            block = None
+        if block is not None and not np.isnan(block).any():
+            return block
+        for row in rows:
+            for column, value in zip(columns, row):
+                if not isinstance(value, (int, float)) or value != value:  # NULL, text, bytes or NaN
+                    raise TabularDataError(
+                        f"Dataset '{dataset_name}' in database {path}: sample_index {row[0]!r}, column {column} "
+                        f"holds {value!r}, not a number"
+                    )
+        raise AssertionError("a row that numpy refused holds only numbers")
 
     def batches() -> Iterator[np.ndarray]:
         count, pending, pending_rows = 0, [], 0
         with closing(conn):
-            columns = ", ".join(["sample_index", *feature_columns(info.n_features), "target"])
             cursor = conn.execute(
-                f"SELECT {columns} FROM features WHERE dataset_id = ? ORDER BY sample_index", (info.dataset_id,)
+                f"SELECT {', '.join(columns)} FROM features WHERE dataset_id = ? ORDER BY sample_index",
+                (info.dataset_id,),
             )
-            while rows := cursor.fetchmany(min(FETCH_ROWS, batch_rows - pending_rows)):
-                pending.append(np.array(rows, dtype=np.float64).reshape(len(rows), width))
+            while rows := _fetch(cursor, min(FETCH_ROWS, batch_rows - pending_rows), path):
+                pending.append(numbers(rows))
                 pending_rows += len(rows)
                 count += len(rows)
                 if pending_rows == batch_rows:
@@ -292,6 +327,14 @@ def iter_row_batches(
             )
 
     return info, batches()
+
+
+def _fetch(cursor: sqlite3.Cursor, count: int, path: Path) -> list[tuple]:
+    """``cursor.fetchmany(count)``; a damaged database file is a TabularDataError naming it."""
+    try:
+        return cursor.fetchmany(count)
+    except sqlite3.DatabaseError as error:
+        raise TabularDataError(f"Database {path} cannot be read: {error}") from error
 
 
 def load_rows(
