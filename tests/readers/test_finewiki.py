@@ -45,6 +45,30 @@ def test_a_file_without_text_or_id_is_named(tmp_path):
         list(FineWikiReader(str(tmp_path)).run())
 
 
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (pa.table({"id": ["a", None], "text": ["x", "y"]}), r"bad\.parquet: row 1 has no id \(null\)"),
+        (pa.table({"id": ["a"], "text": [b"x"]}), r"bad\.parquet: column text is binary, not text"),
+        (pa.table({"id": [1.5], "text": ["x"]}), r"bad\.parquet: column id is double, not text or an integer"),
+    ],
+    ids=["null id", "binary text", "float id"],
+)
+def test_bad_rows_and_columns_are_named(tmp_path, table, message):
+    pq.write_table(table, tmp_path / "bad.parquet")
+    with pytest.raises(ValueError, match=message):
+        list(FineWikiReader(str(tmp_path)).run())
+
+
+def test_integer_ids_are_read_as_text_and_a_damaged_file_is_named(tmp_path):
+    pq.write_table(pa.table({"id": [7], "text": ["x"]}), tmp_path / "ints.parquet")
+    assert [doc.id for doc in FineWikiReader(str(tmp_path)).run()] == ["7"]
+    (tmp_path / "ints.parquet").unlink()
+    (tmp_path / "cut.parquet").write_bytes(SAMPLE.read_bytes()[:15_000])
+    with pytest.raises(ValueError, match=r"cut\.parquet: cannot read it as parquet \(.*magic bytes"):
+        list(FineWikiReader(str(tmp_path)).run())
+
+
 def test_progress_through_each_file(tmp_path):
     pq.write_table(pa.table({"id": [str(i) for i in range(10)], "text": ["t"] * 10}), tmp_path / "a.parquet")
     lines = []

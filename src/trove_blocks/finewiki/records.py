@@ -15,8 +15,11 @@ from trove_blocks.render import vision_tokens
 
 def finewiki_article(reader, data: dict, path: str, id_in_file: int | str) -> dict:
     """ParquetReader adapter: a FineWiki row -> ``{text, id, metadata: {title}}`` (text "" when the row has none);
-    the other 11 columns are dropped."""
-    return {"text": data["text"] or "", "id": data["id"], "metadata": {"title": data.get("title")}}
+    the other 11 columns are dropped. A row without an id is an error naming file and row: samples, pages and
+    splits are all keyed by it."""
+    if data["id"] is None:
+        raise ValueError(f"{path}: row {id_in_file} has no id (null); every FineWiki article needs one")
+    return {"text": data["text"] or "", "id": str(data["id"]), "metadata": {"title": data.get("title")}}
 
 
 def filtered_article(reader, data: dict, path: str, id_in_file: int | str) -> dict:

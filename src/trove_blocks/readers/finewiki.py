@@ -48,26 +48,39 @@ class FineWikiReader(ParquetReader):
     get_document_from_dict = JsonArrayReader.get_document_from_dict  # keeps documents without text
 
     def read_file(self, filepath: str):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         shown, size = self.data_folder.resolve_paths(filepath), self.data_folder.size(filepath)
-        with self.data_folder.open(filepath, "rb") as handle, pq.ParquetFile(handle) as parquet:
-            names = parquet.schema_arrow.names
-            missing = [column for column in FINEWIKI_COLUMNS[:2] if column not in names]
-            if missing:
-                raise ValueError(
-                    f"{shown}: not a FineWiki parquet file: no column {', '.join(missing)} (it has {', '.join(names)})"
-                )
-            columns = [column for column in FINEWIKI_COLUMNS if column in names]
-            rows = max(parquet.metadata.num_rows, 1)
-            progress = ByteProgress(shown, 0, size, self.progress_seconds)
-            index = 0
-            for batch in parquet.iter_batches(batch_size=self.batch_size, columns=columns):
-                with self.track_time("batch"):
-                    documents = [
-                        self.get_document_from_dict(row, filepath, index + offset)
-                        for offset, row in enumerate(batch.to_pylist())
-                    ]
-                index += len(documents)
-                progress.update(size * index // rows, index)
-                yield from documents
+        try:
+            with self.data_folder.open(filepath, "rb") as handle, pq.ParquetFile(handle) as parquet:
+                yield from self._read_parquet(parquet, filepath, shown, size)
+        except (pa.ArrowException, OSError) as error:  # ArrowInvalid (not parquet), truncated or damaged pages
+            raise ValueError(f"{shown}: cannot read it as parquet ({error})") from error
+
+    def _read_parquet(self, parquet, filepath: str, shown: str, size: int):
+        import pyarrow as pa
+
+        schema = parquet.schema_arrow
+        missing = [column for column in FINEWIKI_COLUMNS[:2] if column not in schema.names]
+        if missing:
+            found = ", ".join(schema.names)
+            raise ValueError(f"{shown}: not a FineWiki parquet file: no column {', '.join(missing)} (it has {found})")
+        text_type, id_type = schema.field("text").type, schema.field("id").type
+        if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)):
+            raise ValueError(f"{shown}: column text is {text_type}, not text")
+        if not (pa.types.is_string(id_type) or pa.types.is_large_string(id_type) or pa.types.is_integer(id_type)):
+            raise ValueError(f"{shown}: column id is {id_type}, not text or an integer")
+        columns = [column for column in FINEWIKI_COLUMNS if column in schema.names]
+        rows = max(parquet.metadata.num_rows, 1)
+        progress = ByteProgress(shown, 0, size, self.progress_seconds)
+        index = 0
+        for batch in parquet.iter_batches(batch_size=self.batch_size, columns=columns):
+            with self.track_time("batch"):
+                documents = [
+                    self.get_document_from_dict(row, filepath, index + offset)
+                    for offset, row in enumerate(batch.to_pylist())
+                ]
+            index += len(documents)
+            progress.update(size * index // rows, index)
+            yield from documents
