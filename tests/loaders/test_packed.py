@@ -153,6 +153,19 @@ def test_a_row_of_the_wrong_length_is_named(tmp_path, real_token_ids, packed_bui
         list(PackedDataset(manifest, batch_size=2))
 
 
+def test_a_damaged_shard_is_named_with_the_command_that_checks_them(tmp_path, real_token_ids, packed_builder):
+    manifest = packed_builder(tmp_path, {"a": ("code", real_token_ids[:20])}, 32, rows_per_group=4, rows_per_shard=12)
+    shard = sorted(tmp_path.rglob("*.parquet"))[0]
+    data = shard.read_bytes()
+    shard.write_bytes(data[: len(data) // 2])  # cut short: no footer
+    with pytest.raises(ShardFormatError, match=rf"{shard.name}: cannot read it as parquet .*verify_manifest.py"):
+        PackedDataset(manifest, batch_size=2)
+    middle = len(data) // 3
+    shard.write_bytes(data[:middle] + bytes(64) + data[middle + 64 :])  # footer intact, a page overwritten
+    with pytest.raises(ShardFormatError, match=rf"(?s)cannot read row groups of .*{shard.name}.*verify_manifest.py"):
+        list(PackedDataset(manifest, batch_size=2, window_groups=8))
+
+
 def test_a_window_read_in_one_scan_keeps_every_group_apart(packed_manifest):
     """Row groups of several shards, asked for in a shuffled order, come back each with its own rows."""
     import pyarrow.parquet as pq

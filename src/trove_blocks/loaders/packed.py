@@ -51,7 +51,7 @@ class UnknownSplitError(ValueError):
 
 
 class ShardFormatError(ValueError):
-    """A shard whose rows do not have the packed format (wrong columns or row length)."""
+    """A shard that cannot be read, or whose rows do not have the packed format (wrong columns or row length)."""
 
 
 @dataclass(frozen=True)
@@ -159,11 +159,19 @@ def split_shards(root: Path, name: str, split: dict[str, Any]) -> list[Path]:
     return shards
 
 
+#: what to run when a shard cannot be read
+VERIFY_HINT = "; check the shards against their manifest with pipelines/verify_manifest.py"
+
+
 def shard_row_groups(split: str, shard: Path, max_seq_length: int) -> list[RowGroup]:
     """The row groups of one shard, from its footer; checks that it has the packed columns."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    metadata = pq.ParquetFile(shard).metadata
+    try:
+        metadata = pq.ParquetFile(shard).metadata
+    except (pa.ArrowException, OSError) as error:  # not parquet, or cut short (no footer)
+        raise ShardFormatError(f"{shard}: cannot read it as parquet ({str(error).strip()}){VERIFY_HINT}") from error
     names = metadata.schema.to_arrow_schema().names
     missing = [column for column in (*TOKEN_COLUMNS, BOUNDARY_COLUMN) if column not in names]
     if missing:
@@ -287,7 +295,11 @@ def read_row_group_tables(groups: Sequence[RowGroup]) -> list[Any]:
     columns = [*TOKEN_COLUMNS, BOUNDARY_COLUMN]
     schema = pa.schema([fragments[0].physical_schema.field(name) for name in columns])
     scan = ds.FileSystemDataset(fragments, schema, parquet, filesystem=local)
-    table = scan.to_table(columns=[*columns, "__fragment_index", "__batch_index"])
+    try:
+        table = scan.to_table(columns=[*columns, "__fragment_index", "__batch_index"])
+    except (pa.ArrowException, OSError) as error:  # a damaged page: the scan does not say of which shard
+        shards = ", ".join(sorted({str(group.shard) for group in groups}))
+        raise ShardFormatError(f"cannot read row groups of {shards} ({str(error).strip()}){VERIFY_HINT}") from error
     tagged = [
         (batch.column(len(columns))[0].as_py(), batch.column(len(columns) + 1)[0].as_py(), batch.select(columns))
         for batch in table.to_batches()
