@@ -21,6 +21,7 @@ pipelines/finewiki_download.py. Stages, each depending on the one before:
 from __future__ import annotations
 
 import argparse
+import struct
 from pathlib import Path
 
 from datatrove.pipeline.writers import JsonlWriter
@@ -31,7 +32,7 @@ from trove_blocks.finewiki.records import excluded_record, filtered_article, fil
 from trove_blocks.formatters.context_chunks import ContextChunker
 from trove_blocks.readers.finewiki import FineWikiReader
 from trove_blocks.readers.stage_output import StageOutputJsonlReader
-from trove_blocks.render import GRAY_BITS, MODES, VISION_TOKEN_COUNTS, PageStyle
+from trove_blocks.render import GRAY_BITS, MODES, VISION_TOKEN_COUNTS, PageStyle, font_characters
 from trove_blocks.taggers.page_render import OVERFLOW_POLICIES, PageRenderer
 from trove_blocks.tokenizers import tokenizer_inputs
 from trove_blocks.writers.images import ImageFilesWriter, ImageParquetWriter
@@ -75,6 +76,20 @@ def build_parser(output: Path = Path("data/finewiki_vision")) -> argparse.Argume
         default="flag",
         help="a context that does not fit a page at --min-font-size: keep with overflow flag, or exclude",
     )
+    parser.add_argument(
+        "--on-missing-glyphs",
+        choices=OVERFLOW_POLICIES,
+        default="exclude",
+        help="a context with characters the font has no glyph for (shown as empty boxes): keep it, their list in "
+        "its metadata, or exclude it",
+    )
+    parser.add_argument(
+        "--font",
+        type=Path,
+        default=None,
+        help="TrueType/OpenType font to render with, e.g. a Noto CJK font for zh/ja/ko wikis (default: the bundled "
+        "DejaVu Sans Mono: Latin, Greek, Cyrillic and more, no CJK)",
+    )
     parser.add_argument("--min-font-size", type=int, default=PageStyle.min_font_size, help="pixels")
     parser.add_argument("--gray-bits", type=int, choices=GRAY_BITS, default=PageStyle.gray_bits, help="PNG grey depth")
     parser.add_argument(
@@ -96,7 +111,9 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
     out = args.output
     filtered, excluded = out / "filtered", out / "excluded"
     samples = [out / "images", out / "samples"] if args.layout == "files" else [out / "parquet"]
-    style = PageStyle(min_font_size=args.min_font_size, gray_bits=args.gray_bits)
+    style = PageStyle(
+        min_font_size=args.min_font_size, gray_bits=args.gray_bits, font_file=str(args.font) if args.font else None
+    )
 
     def exclusions(name: str) -> JsonlWriter:
         return JsonlWriter(
@@ -126,10 +143,17 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
                 ContextChunker(
                     args.tokenizer, args.context_tokens, args.continuation_tokens, exclusion_writer=exclusions("chunk")
                 ),
-                PageRenderer(args.modes, style, args.on_overflow, exclusion_writer=exclusions("render")),
+                PageRenderer(
+                    args.modes,
+                    style,
+                    args.on_overflow,
+                    exclusion_writer=exclusions("render"),
+                    on_missing_glyphs=args.on_missing_glyphs,
+                ),
                 writer,
             ],
             outputs=[*samples, excluded / "chunk", excluded / "render"],
+            inputs=[args.font] if args.font else [],
         ),
         Stage(
             "report",
@@ -155,6 +179,14 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error(f"--context-tokens must be >= 1, got {args.context_tokens}")
     if args.min_font_size < 1:
         parser.error(f"--min-font-size must be >= 1, got {args.min_font_size}")
+    if args.font is not None:
+        from PIL import ImageFont
+
+        try:
+            ImageFont.truetype(str(args.font), args.min_font_size)  # FreeType checks the file before its cmap is read
+            font_characters(str(args.font))
+        except (OSError, ValueError, struct.error) as error:
+            parser.error(f"--font {args.font}: not a usable TrueType/OpenType font ({error})")
     if not args.input.is_dir() or not sorted(args.input.rglob("*.parquet")):
         parser.error(f"--input {args.input}: no *.parquet files there (download: pipelines/finewiki_download.py)")
 
@@ -184,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
             "articles chunked": int(chunker.get("chunked", 0)),
             "articles excluded by chunker": int(chunker.get("excluded", 0)),
             "samples rendered": int(renderer.get("rendered", 0)),
-            "samples excluded (overflow)": int(renderer.get("excluded", 0)),
+            "samples excluded (missing glyphs)": int(renderer.get("excluded_missing_glyphs", 0)),
+            "samples excluded (overflow)": int(
+                renderer.get("excluded", 0) - renderer.get("excluded_missing_glyphs", 0)
+            ),
             "train": int(splitter.get("train", 0)),
             "val": int(splitter.get("val", 0)),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from trove_blocks.render import (
     MODES,
     PageStyle,
     _font,
+    font_characters,
     font_path,
     layout_page,
+    missing_characters,
     normalise_text,
     render_page,
     vision_tokens,
@@ -41,6 +44,27 @@ def test_vision_tokens_code_and_readme_numbers():
 def test_font_ships_with_the_package_and_its_licence():
     assert font_path().is_file()
     assert (font_path().parent / "LICENSE_DEJAVU").is_file()
+
+
+def test_the_fonts_characters_are_those_freetype_draws_without_the_empty_box():
+    """The cmap read by font_characters against FreeType itself: every character it lists is drawn as a glyph of its
+    own, every other letter, digit, symbol or punctuation mark as the empty box."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(str(font_path()), 20)
+    box = bytes(font.getmask("\uffff"))
+    characters = font_characters(str(font_path()))
+    assert len(characters) > 3000 and {"A", "é", "Ж", "λ", "—", "\u0301"} <= characters and "東" not in characters
+    drawable = [chr(code) for code in range(0x20, 0x3100) if chr(code).isprintable() and not chr(code).isspace()]
+    for char in drawable:
+        if unicodedata.category(char)[0] != "M" and not unicodedata.decomposition(char):  # marks: drawn on a base
+            assert (bytes(font.getmask(char)) == box) == (char not in characters), hex(ord(char))
+
+
+def test_missing_characters_are_those_a_page_shows_as_boxes():
+    assert missing_characters("Tokyo (東京) is a café — naïve\n\t") == "京東"
+    assert missing_characters("Ǻ") == "", "drawn as Å and an acute accent, both in the font"
+    assert missing_characters("plain text") == ""
 
 
 def test_wrap_keeps_newlines_and_measured_width(context):

@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -129,6 +132,67 @@ class _Font:
 @lru_cache(maxsize=512)
 def _font(path: str, size: int) -> _Font:
     return _Font(path, size)
+
+
+@lru_cache(maxsize=8)
+def font_characters(path: str) -> frozenset[str]:
+    """The characters the TrueType/OpenType font at ``path`` has a glyph for, read from its ``cmap`` table (the
+    Unicode subtable: format 12, else format 4). Any other character is drawn as the font's empty box."""
+    data = Path(path).read_bytes()
+    start = struct.unpack_from(">I", data, 12)[0] if data[:4] == b"ttcf" else 0  # a collection: its first font
+    (table_count,) = struct.unpack_from(">H", data, start + 4)
+    tables = {
+        data[record : record + 4]: struct.unpack_from(">I", data, record + 8)[0]
+        for record in range(start + 12, start + 12 + 16 * table_count, 16)
+    }
+    if b"cmap" not in tables:
+        raise ValueError(f"font {path}: no cmap table (not a TrueType/OpenType font?)")
+    cmap = tables[b"cmap"]
+    (count,) = struct.unpack_from(">H", data, cmap + 2)
+    subtables = {}
+    for record in range(cmap + 4, cmap + 4 + 8 * count, 8):
+        platform, encoding, offset = struct.unpack_from(">HHI", data, record)
+        subtables[(platform, encoding)] = cmap + offset
+    for key in ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3)):
+        if key in subtables and struct.unpack_from(">H", data, subtables[key])[0] in (4, 12):
+            return frozenset(map(chr, _cmap_codepoints(data, subtables[key])))
+    raise ValueError(f"font {path}: no Unicode cmap subtable of format 4 or 12")
+
+
+def _cmap_codepoints(data: bytes, at: int) -> Iterator[int]:
+    """Code points mapped to a glyph other than 0 (the missing-glyph box) by the cmap subtable at ``at``."""
+    if struct.unpack_from(">H", data, at)[0] == 12:  # groups of (first char, last char, first glyph)
+        (groups,) = struct.unpack_from(">I", data, at + 12)
+        for group in range(at + 16, at + 16 + 12 * groups, 12):
+            first, last, glyph = struct.unpack_from(">III", data, group)
+            yield from range(first + (glyph == 0), last + 1)
+        return
+    segments = struct.unpack_from(">H", data, at + 6)[0] // 2  # format 4: segments of (end, start, delta, range)
+    ends = struct.unpack_from(f">{segments}H", data, at + 14)
+    starts = struct.unpack_from(f">{segments}H", data, at + 16 + 2 * segments)
+    deltas = struct.unpack_from(f">{segments}h", data, at + 16 + 4 * segments)
+    range_at = at + 16 + 6 * segments
+    range_offsets = struct.unpack_from(f">{segments}H", data, range_at)
+    for index, (first, last, delta, range_offset) in enumerate(zip(starts, ends, deltas, range_offsets)):
+        for code in range(first, min(last, 0xFFFE) + 1):
+            if range_offset:
+                glyph_at = range_at + 2 * index + range_offset + 2 * (code - first)
+                glyph = struct.unpack_from(">H", data, glyph_at)[0]
+                glyph = (glyph + delta) & 0xFFFF if glyph else 0
+            else:
+                glyph = (code + delta) & 0xFFFF
+            if glyph:
+                yield code
+
+
+def missing_characters(text: str, font_file: str | None = None) -> str:
+    """The distinct characters of ``text`` (sorted) that a page shows as the font's empty box: those without a glyph
+    in the font (default: the bundled one) and without a canonical decomposition into characters that have one (the
+    layout engine, HarfBuzz, draws e.g. a missing precomposed letter as its base letter and accent). Newlines, tabs
+    and carriage returns are laid out, not drawn."""
+    font = font_characters(font_file or str(font_path()))
+    candidates = set(text) - font - {"\n", "\r", "\t"}
+    return "".join(sorted(char for char in candidates if not set(unicodedata.normalize("NFD", char)) <= font))
 
 
 def normalise_text(text: str) -> str:

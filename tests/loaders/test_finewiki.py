@@ -133,7 +133,10 @@ def test_errors_say_what_is_missing(samples, tmp_path):
     dataset = iter(FineWikiDataset(shrinking, batch_size=2, shuffle=False, lines_per_group=4, window_groups=1))
     next(dataset)
     shrinking.write_text("".join(shrinking.read_text().splitlines(keepends=True)[:5]))  # splits re-run meanwhile
-    with pytest.raises(ValueError, match="shrinking.jsonl: ends at line 5, but its group from line 5 should hold 4"):
+    with pytest.raises(
+        ValueError,
+        match=r"shrinking.jsonl: ends within the group of 4 samples from line \d+ \(found \d\): the file is shorter",
+    ):
         list(dataset)
     broken = tmp_path / "broken.jsonl"
     broken.write_text((root / "samples" / "00000.jsonl").read_text().splitlines()[0] + "\n{not json\n")

@@ -75,6 +75,34 @@ def test_wikis_in_subfolders_are_all_read_and_a_run_that_keeps_nothing_ends_with
     assert (tmp_path / "none" / "report" / "report.md").read_text().startswith("0 samples, nothing to measure")
 
 
+def test_contexts_the_font_cannot_draw_are_excluded_or_flagged(tmp_path, script):
+    sample = pq.read_table(next(SAMPLE.glob("*.parquet")))
+    chinese = "北京是中华人民共和国的首都，也是全国的政治、文化中心。杜甫是唐代著名的现实主义诗人。" * 60
+    rows = {
+        "text": [chinese, *sample.column("text").to_pylist()],
+        "id": ["zhwiki/42", *sample.column("id").to_pylist()],
+        "title": ["北京", *sample.column("title").to_pylist()],
+    }
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.table(rows), tmp_path / "in" / "mixed.parquet")
+    args = ("--input", tmp_path / "in", *FAST, "--modes", "tiny", "--val-size", "0", "--min-tokens", "200")
+    excluded = script(SCRIPT, *args, "--output", tmp_path / "excluded")
+    assert excluded.returncode == 0, excluded.stderr[-3000:]
+    chunks = [json.loads(line) for line in (tmp_path / "excluded" / "excluded" / "render" / "00000.jsonl").open()]
+    assert chunks and {chunk["metadata"]["filter_reason"] for chunk in chunks} == {"missing_glyphs"}
+    assert all(chunk["id"].startswith("sample_000042_") for chunk in chunks)
+    assert f"samples excluded (missing glyphs): {len(chunks)}, samples excluded (overflow): 0" in excluded.stdout
+    flagged = script(SCRIPT, *args, "--output", tmp_path / "flagged", "--on-missing-glyphs", "flag")
+    assert flagged.returncode == 0, flagged.stderr[-3000:]
+    assert "samples excluded (missing glyphs): 0" in flagged.stdout
+    assert (tmp_path / "flagged" / "images" / "tiny" / f"{chunks[0]['id']}.png").is_file()
+    samples = [json.loads(line) for path in (tmp_path / "flagged" / "samples").glob("*.jsonl") for line in path.open()]
+    flags = {sample["id"]: sample["missing_glyphs"] for sample in samples}
+    assert {flags[chunk["id"]] for chunk in chunks} == {chunks[0]["metadata"]["missing_glyphs"]}
+    assert set(chunks[0]["metadata"]["missing_glyphs"]) <= set(chinese) and "北" in flags[chunks[0]["id"]]
+    assert sum(1 for flag in flags.values() if flag) == len(chunks), "the English samples have none"
+
+
 def test_an_edited_tokenizer_file_runs_the_stages_afresh(tmp_path, script):
     from trove_blocks.tokenizers import tokenizer_file
 

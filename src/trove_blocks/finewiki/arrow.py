@@ -28,6 +28,7 @@ def sample_fields() -> list:
         pa.field("continuation_tokens", pa.list_(pa.int32())),
         pa.field("characters", pa.int32()),
         pa.field("text_tokens", pa.int32()),
+        pa.field("missing_glyphs", pa.string()),
     ]
 
 

@@ -3,8 +3,9 @@
 - FineWiki parquet row (14 columns, see ``finewiki_article``) -> document ``{text, id, metadata: {title}}``.
 - filtered article, the seed's format: ``{id, title, text, tokens, total_tokens}``.
 - sample, the seed's format plus statistics: ``{id, context_tokens, continuation_tokens, context_text, images}``
-  and ``article_id, title, chunk_index, characters, text_tokens, vision_tokens{mode}, compression{mode},
-  render{mode: {font_size, lines, total_lines, overflow, png_bytes}}``.
+  and ``article_id, title, chunk_index, characters, text_tokens, missing_glyphs, vision_tokens{mode},
+  compression{mode}, render{mode: {font_size, lines, total_lines, overflow, png_bytes}}``; ``missing_glyphs``: the
+  context's characters the font has no glyph for ("" for none; kept only with ``--on-missing-glyphs flag``).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def sample_record(document, modes, vision_token_count: str = "code", with_image_
         chunk_index=meta["chunk_index"],
         characters=len(document.text),
         text_tokens=text_tokens,
+        missing_glyphs=meta.get("missing_glyphs", ""),
         vision_tokens=vision,
         compression={mode: round(text_tokens / vision[mode], 4) for mode in modes},
         render={mode: meta["render"][mode] for mode in modes},

@@ -195,8 +195,8 @@ class SampleWindowLoader:
                 number += 1
                 if not line:
                     raise ValueError(
-                        f"{group.path}: ends at line {number - 1}, but its group from line {group.first_line} should "
-                        f"hold {group.rows} samples (found {len(ids)}): the file changed after the loader indexed it"
+                        f"{group.path}: ends within the group of {group.rows} samples from line {group.first_line} "
+                        f"(found {len(ids)}): the file is shorter than when the loader indexed it"
                     )
                 if not line.strip():
                     continue
