@@ -222,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "train": int(splitter.get("train", 0)),
             "val": int(splitter.get("val", 0)),
+            "not selected (--max-samples)": int(splitter.get("not_selected", 0)),
         }
     out = args.output
     return finish(

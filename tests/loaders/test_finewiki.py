@@ -120,6 +120,19 @@ def test_ranks_split_the_samples_and_resume_exactly(samples):
     assert head + run(resumed, 7) == reference
 
 
+def test_resume_refuses_other_samples_with_the_same_row_counts(samples, tmp_path):
+    root, _ = samples
+    lines = (root / "samples" / "00000.jsonl").read_text().splitlines(keepends=True)
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(lines[:6]))
+    saved = FineWikiDataset(data, batch_size=2, lines_per_group=3)
+    next(iter(saved))
+    state = json.loads(json.dumps(saved.state_dict()))
+    data.write_text("".join(lines[6:12]))  # the splits made again with another seed: other samples, same counts
+    with pytest.raises(ValueError, match="cannot resume: files saved"):
+        FineWikiDataset(data, batch_size=2, lines_per_group=3).load_state_dict(state)
+
+
 def test_errors_say_what_is_missing(samples, tmp_path):
     root, _ = samples
     with pytest.raises(ValueError, match="the vision regime needs mode="):

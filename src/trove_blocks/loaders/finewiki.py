@@ -343,4 +343,7 @@ class FineWikiDataset:
         self.stream.restore(self._settings(), state)
 
     def _settings(self) -> dict[str, Any]:
-        return {"batch_size": self.batch_size, "regime": self.regime, "mode": self.mode}
+        """What a checkpoint must have been saved with: the batching, and the sample files by name and size (the
+        group row counts alone do not change when the splits are made again with another seed)."""
+        files = [[file.name, file.stat().st_size] for file in self.files]
+        return {"batch_size": self.batch_size, "regime": self.regime, "mode": self.mode, "files": files}
