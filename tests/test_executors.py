@@ -40,6 +40,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--output", type=Path, required=True)
 parser.add_argument("--docs-per-rank", type=int, default=5)
 parser.add_argument("--fail-rank", type=int, default=-1, help="rank of stage 'make' that raises")
+parser.add_argument("--unpicklable", action="store_true", help="it raises an error pickle cannot rebuild")
 parser.add_argument("--prefix-file", type=Path, default=None, help="an input: its text starts every document")
 add_executor_arguments(parser, logging_dir="{output}/logs", tasks=3)
 
@@ -53,9 +54,17 @@ def make_docs(data, rank, world_size, docs_per_rank, prefix):
         yield Document(text=f"{prefix}rank {rank} doc {i}", id=f"{rank}-{i}")
 
 
-def fail_on_rank(data, rank, world_size, fail_rank):
+class TwoArgumentError(ValueError):
+    # an error that pickle cannot rebuild: its message is not its constructor's one argument
+    def __init__(self, rank, what):
+        super().__init__(f"rank {rank}: {what}")
+
+
+def fail_on_rank(data, rank, world_size, fail_rank, unpicklable):
     for doc in data:
         if rank == fail_rank:
+            if unpicklable:
+                raise TwoArgumentError(rank, "deliberate failure that pickle cannot rebuild")
             raise RuntimeError(f"deliberate failure on rank {rank}")
         yield doc
 
@@ -69,7 +78,7 @@ if __name__ == "__main__":
             "make",
             [
                 partial(make_docs, docs_per_rank=ARGS.docs_per_rank, prefix=prefix),
-                partial(fail_on_rank, fail_rank=ARGS.fail_rank),
+                partial(fail_on_rank, fail_rank=ARGS.fail_rank, unpicklable=ARGS.unpicklable),
                 JsonlWriter(str(made), compression=None),
             ],
             outputs=[made],
@@ -188,6 +197,13 @@ def test_local_failed_rank_is_named_with_its_log(two_stage, tmp_path):
     assert "deliberate failure on rank 1" in log.read_text()
     assert "stage count: NOT RUN (stage make failed)" in done.stdout
     assert not (tmp_path / "out" / "counted").exists()
+
+
+def test_an_error_pickle_cannot_rebuild_ends_the_run_instead_of_hanging_it(two_stage, tmp_path):
+    done = two_stage("--fail-rank", "1", "--unpicklable", "--workers", "2", timeout=120)
+    assert done.returncode == 1 and "FAILED" in done.stdout
+    log = (tmp_path / "out" / "logs" / "make" / "logs" / "task_00001.log").read_text()
+    assert "deliberate failure that pickle cannot rebuild" in log
 
 
 def test_rerun_skips_completed_and_changed_settings_never_serve_stale_output(two_stage, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import random
 import re
 from pathlib import Path
@@ -91,6 +92,16 @@ def test_invalid_record_json_names_its_offset():
     raw = b'[{"a": 1}, {"a": tru}]'
     with pytest.raises(JsonStreamError, match="invalid JSON in record"):
         read_all(raw, 1)
+
+
+@pytest.mark.parametrize("error_type", [JsonStreamError, json_stream.BoundaryMismatchError])
+def test_errors_survive_pickling_as_a_task_error_crossing_processes_does(error_type):
+    error = error_type("data.json", 48067, "truncated record", 12)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (
+        type(copy) is error_type and str(copy) == str(error) == "data.json: byte 48067 (record #12): truncated record"
+    )
+    assert (copy.path, copy.offset, copy.record_index) == ("data.json", 48067, 12)
 
 
 def test_nested_arrays_of_objects_fail_loudly_when_split():

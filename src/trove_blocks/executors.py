@@ -16,6 +16,7 @@ import argparse
 import functools
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -650,6 +651,12 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
     def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
         try:
             return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+        except Exception as error:
+            if completed is not None and not _survives_pickling(error):
+                # in a worker process the error goes back to the pool pickled; one that cannot be rebuilt kills the
+                # pool's result thread and the run waits forever, so it goes back as a RuntimeError with its text
+                raise RuntimeError(f"{type(error).__name__}: {error}") from None
+            raise
         finally:
             started, skipped = self._progress_start
             self._finished_here += 1
@@ -660,6 +667,14 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
             logger.info(
                 f"{self.logging_dir.path}: {done}/{todo} tasks done in {duration(elapsed)}, ETA {duration(eta)}"
             )
+
+
+def _survives_pickling(error: Exception) -> bool:
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return False
+    return True
 
 
 def _thread_count() -> int | None:

@@ -64,7 +64,12 @@ class JsonStreamError(ValueError):
     def __init__(self, path: str, offset: int, what: str, record_index: int | None = None):
         where = f"byte {offset}" + (f" (record #{record_index})" if record_index is not None else "")
         super().__init__(f"{path}: {where}: {what}")
-        self.path, self.offset, self.record_index = path, offset, record_index
+        self.path, self.offset, self.what, self.record_index = path, offset, what, record_index
+
+    def __reduce__(self):
+        # rebuilt from the constructor's arguments: a task's error crosses to the main process pickled (datatrove's
+        # worker pool), and the default (the message as the only argument) cannot rebuild it; the pool then hung
+        return type(self), (self.path, self.offset, self.what, self.record_index)
 
 
 class BoundaryMismatchError(JsonStreamError):

@@ -166,6 +166,10 @@ def test_a_failed_rerun_on_changed_data_leaves_no_summary_of_the_earlier_run(scr
     assert not (out / "stats.json").exists() and not (out / "stats.png").exists()
     with pytest.raises(FileNotFoundError, match="Processed data not found"):
         ProcessedDataLoader(out, "train")
+    # the same failure in a 2-worker stage: the task's error crosses processes and the run ends with it
+    two = script(SCRIPT, "--synsql-dir", data, "--output-dir", tmp_path / "two", "--tasks", "2", timeout=120)
+    assert two.returncode == 1 and "FAILED" in two.stdout
+    assert "data.json: byte" in two.stderr and "truncated" in two.stderr
 
 
 @pytest.mark.slurm
