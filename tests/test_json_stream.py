@@ -13,6 +13,7 @@ import pytest
 
 from trove_blocks import json_stream
 from trove_blocks.json_stream import (
+    UTF8_BOM,
     BoundaryMismatchError,
     JsonStreamError,
     byte_range_shard,
@@ -240,6 +241,15 @@ def test_field_array_is_found_after_values_that_look_like_it(indent):
 def test_field_array_errors_name_the_byte(raw, message):
     with pytest.raises(JsonStreamError, match=re.escape(message)):
         list(iter_field_array(io.BytesIO(raw), "f.json", "data"))
+
+
+@pytest.mark.parametrize("text", ['[{"a": 1}, {"a": 2}]', '{"a": 1}\n{"a": 2}\n'], ids=["array", "lines"])
+def test_a_utf8_byte_order_mark_is_ignored(text):
+    raw = UTF8_BOM + text.encode()
+    for tasks in (1, 2):
+        assert read_all(raw, tasks) == [{"a": 1}, {"a": 2}]
+    data = UTF8_BOM + b'{"data": [{"a": 1}]}'
+    assert [record.decode("x") for record in iter_field_array(io.BytesIO(data), "x", "data")] == [{"a": 1}]
 
 
 def test_first_byte_skips_whitespace():

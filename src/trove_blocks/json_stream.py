@@ -258,10 +258,19 @@ def _utf8_length(buf: bytes, i: int, characters: int) -> int:
     return len(buf[i : i + 4 * characters].decode("utf-8", "ignore")[:characters].encode("utf-8"))
 
 
+#: the UTF-8 byte order mark some tools write at the start of a file; JSON parsers may ignore it (RFC 8259, 8.1)
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _content_start(window: _Window) -> int:
+    """Where the file's JSON text starts in a window at offset 0: after a UTF-8 byte order mark and whitespace."""
+    return window.skip_whitespace(len(UTF8_BOM) if window.buf.startswith(UTF8_BOM) else 0)
+
+
 def first_byte(handle: IO[bytes]) -> bytes:
-    """The file's first non-whitespace byte (``b"["`` for a JSON array), ``b""`` when there is none."""
+    """The file's first byte of JSON text (``b"["`` for a JSON array), ``b""`` when there is none."""
     window = _Window(handle, 0)
-    i = window.skip_whitespace(0)
+    i = _content_start(window)
     return window.buf[i : i + 1]
 
 
@@ -331,7 +340,7 @@ def iter_array(handle: IO[bytes], path: str, start: int, end: int, size: int) ->
         return
     if start == 0:
         window = _Window(handle, 0)
-        i = window.skip_whitespace(0)
+        i = _content_start(window)
         if i >= len(window.buf) or window.buf[i] != 0x5B:
             raise JsonStreamError(path, i, "expected a JSON array ('[') at the start of the file")
         i, closed = yield from _elements(window, i + 1, path, end, 0)
@@ -355,7 +364,7 @@ def iter_field_array(handle: IO[bytes], path: str, field: str) -> Iterator[RawRe
     (each held in memory while it is skipped: they are small in such files) and nothing after the array is read.
     """
     window = _Window(handle, 0)
-    i = window.skip_whitespace(0)
+    i = _content_start(window)
     if i >= len(window.buf) or window.buf[i] != 0x7B:
         raise JsonStreamError(path, i, f"expected a JSON object ('{{') holding the field {field!r}")
     i = window.skip_whitespace(i + 1)
@@ -463,6 +472,8 @@ def iter_lines(handle: IO[bytes], path: str, start: int, end: int) -> Iterator[R
         line = handle.readline()
         if not line:
             return
+        if offset == 0 and line.startswith(UTF8_BOM):
+            line, offset = line[len(UTF8_BOM) :], len(UTF8_BOM)
         if line.strip():
             yield RawRecord(offset, line)
         offset += len(line)

@@ -99,6 +99,16 @@ def test_file_reader_turns_bad_rows_into_invalid_records_with_their_place(tmp_pa
     ]
 
 
+def test_a_utf8_byte_order_mark_is_ignored(tmp_path):
+    chats = DATA / "fastchat_dummy_conversation_sharegpt_format_20.json"
+    (tmp_path / "chats.json").write_bytes(b"\xef\xbb\xbf" + chats.read_bytes())
+    rows = json.loads(chats.read_text())
+    (tmp_path / "chats.jsonl").write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(row) + "\n" for row in rows).encode())
+    for name in ("chats.json", "chats.jsonl"):
+        docs = list(CurriculumFileReader(str(tmp_path), "sharegpt", "conversations", glob_pattern=name).run())
+        assert len(docs) == 20 and all(valid_record(doc) is True for doc in docs), name
+
+
 def test_file_reader_errors_name_the_file_and_byte(tmp_path):
     (tmp_path / "broken.json").write_text('[{"conversations": []}, {"conversations": [}]')
     with pytest.raises(JsonStreamError, match=r"broken\.json: byte 43: invalid JSON in record"):

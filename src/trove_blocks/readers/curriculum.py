@@ -29,7 +29,7 @@ from datatrove.utils.logging import logger
 
 from trove_blocks.curriculum.adapters import InvalidRow, convert_row
 from trove_blocks.curriculum.registry import LOCAL_SUFFIXES
-from trove_blocks.json_stream import first_byte, iter_array, iter_field_array
+from trove_blocks.json_stream import UTF8_BOM, first_byte, iter_array, iter_field_array
 from trove_blocks.progress import PROGRESS_CHECK_RECORDS, ByteProgress
 
 INVALID_REASON = "invalid_reason"
@@ -172,12 +172,15 @@ class CurriculumFileReader(BaseDiskReader):
 
 
 def _json_lines(handle) -> Iterator[tuple[int, int, bytes, object]]:
-    """``(byte offset, line number, line, value)`` of each non-blank line of a binary JSON-lines ``handle``; the
-    value is None when the line does not decode (invalid JSON or UTF-8), as for ``null``."""
+    """``(byte offset, line number, line, value)`` of each non-blank line of a binary JSON-lines ``handle`` (a UTF-8
+    byte order mark before the first is left out); the value is None when the line does not decode (invalid JSON or
+    UTF-8), as for ``null``."""
     import orjson
 
     offset = 0
     for number, line in enumerate(handle, 1):
+        if number == 1 and line.startswith(UTF8_BOM):
+            line, offset = line[len(UTF8_BOM) :], len(UTF8_BOM)
         if not line.isspace():
             try:
                 data = orjson.loads(line)
