@@ -46,6 +46,19 @@ def test_json_lines_and_non_objects_and_wrong_types_are_passed_on(tmp_path):
     assert docs[3].id == "mine" and docs[0].id.startswith("x.jsonl/0")
 
 
+def test_ids_are_text_integers_become_text_and_other_values_give_the_place(tmp_path):
+    lines = [
+        {"id": 6, "text": "a"},
+        {"id": True, "text": "b"},
+        {"id": {"k": 1}, "text": "c"},
+        {"id": None, "text": "d"},
+    ]
+    raw = "".join(json.dumps(line) + "\n" for line in lines)
+    (tmp_path / "x.jsonl").write_text(raw)
+    offsets = [raw.index(json.dumps(line)) for line in lines]
+    assert [doc.id for doc in read(tmp_path, 1)] == ["6", *(f"x.jsonl/{offset}" for offset in offsets[1:])]
+
+
 def test_truncated_file_error_names_file_and_offset(folder):
     raw = (folder / "data.json").read_bytes()
     (folder / "data.json").write_bytes(raw[: len(raw) - 500])

@@ -6,8 +6,9 @@ the records whose first byte lies in its range, streaming in constant memory (se
 :mod:`trove_blocks.json_stream` for how a task finds its first record and why the result is exact).
 
 Documents:
-  * ``id``: the record's ``id_key`` field if present, else ``"<file path>/<byte offset>"`` (stable for any
-    number of tasks; the offset also locates the record in the file).
+  * ``id``: the record's ``id_key`` field if it is a string, or an integer (as text); else (absent, null or of
+    another type) ``"<file path>/<byte offset>"`` (stable for any number of tasks; the offset also locates the
+    record in the file).
   * ``text``: the ``text_key`` field when it is a string, else "" (the raw value then stays in metadata, so a
     later filter can report the wrong type). Documents without text are NOT dropped: every record read is
     passed on, so kept + excluded = read downstream.
@@ -77,7 +78,11 @@ class JsonArrayReader(BaseDiskReader):
         else:
             text = ""
         record_id = data.pop(self.id_key, None)
-        return {"text": text, "id": record_id if record_id is not None else f"{path}/{id_in_file}", "metadata": data}
+        if isinstance(record_id, int) and not isinstance(record_id, bool):
+            record_id = str(record_id)
+        elif not isinstance(record_id, str):
+            record_id = f"{path}/{id_in_file}"
+        return {"text": text, "id": record_id, "metadata": data}
 
     def get_document_from_dict(self, data, source_file: str, id_in_file: int | str) -> Document:
         """Like datatrove's, but a document without text is kept (a filter decides, with a reason)."""
