@@ -6,7 +6,7 @@ labels (already shifted; -100 = ignore) and seq_lengths (document boundaries), S
 at --shard-size GB. Stage "pack" (--tasks ranks, whole files per rank) writes the shards; stage "manifest" (one
 task) verifies every shard (rows, bytes, sha256) and only then writes manifest.json with the mixture report
 (token share per category against the registry's targets). Lines that are not JSON or have no text are excluded
-with their reason and file:line into <output>/_excluded/.
+with their reason and file:line into <output>/_excluded/<split>/ (a split packed again gets its exclusions afresh).
 
     python pipelines/preprocess_to_parquet.py --input data/distillation --output data/distillation_preprocessed \\
         --recursive --tokenizer cl100k_base --max-seq-length 1024
@@ -25,7 +25,7 @@ from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
 from trove_blocks.curriculum.registry import DEFAULT_REGISTRY, load_registry
-from trove_blocks.io import atomic_output
+from trove_blocks.io import atomic_output, files_fingerprint
 from trove_blocks.manifest import MANIFEST_NAME, format_mixture, load_manifest, read_split_record, verify_split
 from trove_blocks.packing import PACKING_STRATEGIES
 from trove_blocks.readers.curriculum import CurriculumJsonlReader, valid_record
@@ -112,13 +112,24 @@ def check_split_names(files: list[Path]) -> dict[str, Path]:
     return splits
 
 
+def tag_split(data, rank: int = 0, world_size: int = 1):
+    """Each document's split (its file's name without .jsonl) as metadata ``split``: its exclusion goes to
+    ``_excluded/<split>/``, so a split packed again replaces its own exclusions and no other split's."""
+    for document in data:
+        document.metadata["split"] = Path(document.metadata["file_path"]).stem
+        yield document
+
+
 def splits_to_skip(output: Path, splits: dict[str, Path], row_settings: dict) -> dict[str, str]:
-    """Splits whose record exists, was made with ``row_settings`` and whose shards verify -> why they are kept."""
+    """Splits whose record exists, was made with ``row_settings`` from the input file as it is now (size and
+    modification time) and whose shards verify -> why they are kept."""
     skip = {}
-    for split in splits:
+    for split, source in splits.items():
         record = read_split_record(output, split)
-        made_with = {key: value for key, value in (record.settings if record else {}).items() if key in row_settings}
-        if record is not None and made_with == row_settings and not verify_split(output, record):
+        if record is None or record.source_fingerprint != files_fingerprint(source):
+            continue
+        made_with = {key: value for key, value in record.settings.items() if key in row_settings}
+        if made_with == row_settings and not verify_split(output, record):
             skip[split] = f"{record.sequences} rows in {len(record.shard_files)} verified shards"
     return skip
 
@@ -165,19 +176,32 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(logging_dir / "manifest" / "completions", ignore_errors=True)  # always re-verify
     if args.force:
         shutil.rmtree(logging_dir / "pack" / "completions", ignore_errors=True)
+        for split in splits:  # packed again whole: none of the earlier exclusions stay
+            if split not in skip:
+                shutil.rmtree(args.output / EXCLUDED_DIR / split, ignore_errors=True)
 
     stages = []
     if todo:
         with atomic_output(paths_file) as handle:
             handle.writelines(f"{path.relative_to(args.input).as_posix()}\n" for path in todo)
-        excluded = JsonlWriter(str(args.output / EXCLUDED_DIR), output_filename="${rank}.jsonl", compression=None)
+        excluded = JsonlWriter(
+            str(args.output / EXCLUDED_DIR), output_filename="${split}/${rank}.jsonl", compression=None
+        )
         pipeline = [
             CurriculumJsonlReader(str(args.input), paths_file=str(paths_file.resolve())),
+            tag_split,
             CurriculumTagger(registry_path=str(args.registry)),
             LambdaFilter(valid_record, exclusion_writer=excluded),
             writer,
         ]
-        stages.append(Stage("pack", pipeline, inputs=[*todo, *tokenizer_inputs(args.tokenizer)]))
+        stages.append(
+            Stage(
+                "pack",
+                pipeline,
+                inputs=[*todo, *tokenizer_inputs(args.tokenizer)],
+                outputs=[args.output / EXCLUDED_DIR / split for split in splits if split not in skip],
+            )
+        )
     manifest_step = PackedManifestWriter(
         str(args.output.resolve()),
         sorted(splits),

@@ -1,7 +1,7 @@
 """Verify a packed-Parquet manifest against its shards: every shard present, with its recorded bytes, sha256 and rows.
 
 Exits 0 when everything verifies, 1 naming each problem (missing shard, size, sha256, rows, columns), 2 when
-there is no manifest (an unfinished or crashed run leaves none).
+there is no manifest (an unfinished or crashed run leaves none) or the file is not one (damaged JSON).
 
     python pipelines/verify_manifest.py data/distillation_preprocessed
 """
@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from trove_blocks.manifest import format_mixture, load_manifest, verify_manifest
+from trove_blocks.manifest import ManifestError, format_mixture, load_manifest, verify_manifest
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         manifest = load_manifest(args.manifest)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ManifestError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     problems = verify_manifest(args.manifest)

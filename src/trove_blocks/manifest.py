@@ -52,8 +52,9 @@ class SplitRecord:
     (non-padding) tokens; ``padding_tokens`` = pad positions; ``long_documents`` = documents longer than a row
     (necessarily split over several rows); ``category`` = the category holding most of its tokens, and
     ``category_tokens`` the tokens per category (a file may mix categories); ``settings`` = the settings that
-    shaped the rows (tokenizer, max_seq_length, packing, eos_token): ``--skip-existing`` keeps a split only when
-    they match the run's.
+    shaped the rows (tokenizer, max_seq_length, packing, eos_token) and ``source_fingerprint`` the input file's
+    (:func:`trove_blocks.io.files_fingerprint`: size and modification time): ``--skip-existing`` keeps a split only
+    when both match the run's.
     """
 
     name: str
@@ -67,6 +68,7 @@ class SplitRecord:
     long_documents: int = 0
     category_tokens: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    source_fingerprint: str = ""
     shard_files: list[ShardRecord] = field(default_factory=list)
 
     @classmethod
@@ -216,14 +218,25 @@ class Manifest:
         return path
 
 
+class ManifestError(ValueError):
+    """A manifest file that is not a manifest: not JSON, or without its ``splits`` mapping; the message names it."""
+
+
 def load_manifest(path: str | os.PathLike) -> dict[str, Any]:
-    """The manifest at ``path`` (a manifest.json or the folder holding one) as a dict."""
+    """The manifest at ``path`` (a manifest.json or the folder holding one) as a dict; FileNotFoundError when there
+    is none, :class:`ManifestError` when the file is damaged."""
     path = Path(path)
     if path.is_dir():
         path = path / MANIFEST_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no manifest (an unfinished or crashed run leaves none)")
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ManifestError(f"{path}: not a manifest, not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("splits"), dict):
+        raise ManifestError(f"{path}: not a manifest, no 'splits' mapping at its top level")
+    return manifest
 
 
 def verify_manifest(path: str | os.PathLike) -> list[str]:
@@ -234,8 +247,12 @@ def verify_manifest(path: str | os.PathLike) -> list[str]:
     problems = []
     if manifest.get("format_version") != FORMAT_VERSION:
         problems.append(f"format_version {manifest.get('format_version')!r}, expected {FORMAT_VERSION}")
-    for name, data in manifest.get("splits", {}).items():
-        split = SplitRecord.from_dict(data | {"name": name})
+    for name, data in manifest["splits"].items():
+        try:
+            split = SplitRecord.from_dict(data | {"name": name})
+        except (TypeError, AttributeError) as error:  # not a mapping, a field missing or unknown
+            problems.append(f"split {name}: not a split record ({error})")
+            continue
         if len(split.shard_files) != data.get("shards"):
             problems.append(f"split {name}: {data.get('shards')} shards counted, {len(split.shard_files)} listed")
         problems.extend(verify_split(output_dir, split))

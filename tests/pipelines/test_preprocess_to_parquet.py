@@ -111,7 +111,8 @@ def test_bad_lines_are_excluded_with_file_line_and_reason(tmp_path, script):
     done = preprocess(script, raw, out)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "read: 5, kept: 2, excluded: 3" in done.stdout
-    excluded = [json.loads(line) for p in (out / "_excluded").glob("*.jsonl") for line in p.read_text().splitlines()]
+    excluded = [json.loads(line) for p in (out / "_excluded").glob("*/*.jsonl") for line in p.read_text().splitlines()]
+    assert sorted(p.name for p in (out / "_excluded").iterdir()) == ["allbad", "mine"]
     assert sorted((doc["metadata"]["filter_reason"], doc["metadata"]["record"]) for doc in excluded) == [
         ("invalid_json", "mine.jsonl:3"),
         ("missing_text", "allbad.jsonl:1"),
@@ -124,6 +125,47 @@ def test_bad_lines_are_excluded_with_file_line_and_reason(tmp_path, script):
     # the first document says its category; the other has none (no category folder, no registry source)
     assert set(manifest["splits"]["mine"]["category_tokens"]) == {"code", "uncategorized"}
     assert manifest["mixture"]["uncategorized"]["target_share"] is None
+
+
+def test_changed_inputs_are_packed_again_and_leave_no_stale_exclusions(tmp_path, script):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_text('{"text": "One document."}\n{"text": "Two documents."}\n')
+    (raw / "b.jsonl").write_text('{"text": "Kept."}\nnot json\n')
+    out = tmp_path / "packed"
+
+    def excluded() -> list[str]:
+        files = (out / "_excluded").glob("*/*.jsonl")
+        return sorted(
+            json.loads(line)["metadata"]["record"] for path in files for line in path.read_text().splitlines()
+        )
+
+    assert preprocess(script, raw, out, "--tasks", "2").returncode == 0
+    assert excluded() == ["b.jsonl:2"]
+    (raw / "b.jsonl").write_text('{"text": "Kept."}\n')  # the bad line fixed
+    fixed = preprocess(script, raw, out, "--tasks", "1")
+    assert fixed.returncode == 0 and "excluded: 0" in fixed.stdout
+    assert excluded() == [], "the exclusion of the earlier run is gone"
+
+    (raw / "a.jsonl").write_text('{"text": "One document."}\n')  # an input changed: --skip-existing packs it again
+    again = preprocess(script, raw, out, "--skip-existing")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [line for line in again.stdout.splitlines() if line.startswith("skip ")] == [
+        "skip b: 1 rows in 1 verified shards"
+    ]
+    assert json.loads((out / "manifest.json").read_text())["splits"]["a"]["samples"] == 1
+
+
+def test_verify_names_a_damaged_manifest(tmp_path, script):
+    manifest = tmp_path / "manifest.json"
+    for text, code, message in (
+        ('{"splits": {"a": ', 2, "manifest.json: not a manifest, not valid JSON"),
+        ("[]", 2, "manifest.json: not a manifest, no 'splits' mapping"),
+        ('{"format_version": 1, "splits": {"a": {"name": "a"}}}', 1, "PROBLEM split a: not a split record"),
+    ):
+        manifest.write_text(text)
+        done = script(VERIFY, tmp_path)
+        assert done.returncode == code and message in done.stdout + done.stderr, done.stdout + done.stderr
 
 
 def test_no_jsonl_hint_and_offline_tokenizer_hint(raw, tmp_path, script):

@@ -37,7 +37,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
 
-from trove_blocks.io import atomic_output
+from trove_blocks.io import atomic_output, files_fingerprint
 from trove_blocks.manifest import (
     Manifest,
     SplitRecord,
@@ -146,6 +146,7 @@ class _SplitShards:
             source_file=source_file,
             category_tokens={},
             settings=writer.row_settings | {"pad_token_id": pad_id, "eos_token_id": writer.encoder.eos_id},
+            source_fingerprint=files_fingerprint(Path(source_file)),
         )
         self.packer = make_packer(writer.packing, writer.max_seq_length, pad_id)
         self.rows: list[PackedRow] = []
