@@ -68,8 +68,8 @@ class SplitRecord:
     long_documents: int = 0
     category_tokens: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
-    source_fingerprint: str = ""
     shard_files: list[ShardRecord] = field(default_factory=list)
+    source_fingerprint: str = ""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SplitRecord:
