@@ -31,7 +31,7 @@ from trove_blocks.packing import PACKING_STRATEGIES
 from trove_blocks.readers.curriculum import CurriculumJsonlReader, valid_record
 from trove_blocks.taggers.curriculum import CurriculumTagger
 from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer, tokenizer_inputs
-from trove_blocks.writers.packed_parquet import GB, PackedManifestWriter, PackedParquetWriter
+from trove_blocks.writers.packed_parquet import GB, PackedManifestWriter, PackedParquetWriter, tag_split
 
 DEFAULT_TOKENIZER = "meta-llama/Llama-3.2-1B"
 
@@ -110,14 +110,6 @@ def check_split_names(files: list[Path]) -> dict[str, Path]:
             raise ValueError(f"{splits[path.stem]} and {path} would both be split {path.stem!r}: rename one")
         splits[path.stem] = path
     return splits
-
-
-def tag_split(data, rank: int = 0, world_size: int = 1):
-    """Each document's split (its file's name without .jsonl) as metadata ``split``: its exclusion goes to
-    ``_excluded/<split>/``, so a split packed again replaces its own exclusions and no other split's."""
-    for document in data:
-        document.metadata["split"] = Path(document.metadata["file_path"]).stem
-        yield document
 
 
 def splits_to_skip(output: Path, splits: dict[str, Path], row_settings: dict) -> dict[str, str]:

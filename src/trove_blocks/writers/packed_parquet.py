@@ -60,6 +60,15 @@ def split_of(file_path: str) -> str:
     return PurePath(file_path).stem
 
 
+def tag_split(data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+    """Pipeline step: each document's split (:func:`split_of` its ``file_path``) as metadata ``split``, e.g. for
+    an exclusion writer's ``output_filename="${split}/${rank}.jsonl"``: a split packed again then replaces its own
+    exclusions and no other split's."""
+    for document in data:
+        document.metadata["split"] = split_of(document.metadata["file_path"])
+        yield document
+
+
 def parquet_schema():
     import pyarrow as pa
 
