@@ -825,7 +825,9 @@ def finish(report: RunReport, *, outputs: dict[str, Any] | None = None, counts: 
     if counts:
         print("   " + ", ".join(f"{key}: {value}" for key, value in counts.items()))
     for name, path in (outputs or {}).items():
-        print(f"   {name}: {path}")
+        # after a finished run, an output that is not there was not written (e.g. no sample for a contact sheet)
+        absent = report.finished and isinstance(path, Path) and not path.exists()
+        print(f"   {name}: {path}" + (" (not written)" if absent else ""))
     for line in report.describe().splitlines():
         print(f"   {line}")
     return report.exit_code
