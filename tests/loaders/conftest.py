@@ -60,7 +60,7 @@ def build_packed(
                 schema=schema,
             )
             path = root / name / f"shard_{shard_index:04d}.parquet"
-            pq.write_table(table, path, row_group_size=rows_per_group, compression="snappy")
+            pq.write_table(table, path, row_group_size=rows_per_group, compression="snappy", write_page_checksum=True)
             record.shard_files.append(shard_record(root, path, len(shard_rows)))
             record.sequences += len(shard_rows)
             record.tokens += int(mask.sum())

@@ -164,6 +164,12 @@ def test_a_damaged_shard_is_named_with_the_command_that_checks_them(tmp_path, re
     shard.write_bytes(data[:middle] + bytes(64) + data[middle + 64 :])  # footer intact, a page overwritten
     with pytest.raises(ShardFormatError, match=rf"(?s)cannot read row groups of .*{shard.name}.*verify_manifest.py"):
         list(PackedDataset(manifest, batch_size=2, window_groups=8))
+    flipped = bytearray(data)
+    for at in range(200, 400):  # inside the first page's values: it still decodes, to other tokens
+        flipped[at] ^= 0xFF
+    shard.write_bytes(bytes(flipped))
+    with pytest.raises(ShardFormatError, match=rf"(?s)cannot read row groups of .*{shard.name}.*CRC checksum"):
+        list(PackedDataset(manifest, batch_size=2, window_groups=8))
 
 
 def test_a_window_read_in_one_scan_keeps_every_group_apart(packed_manifest):

@@ -133,6 +133,12 @@ def test_manifest_verifies_and_datasets_loads_the_shards(tmp_path):
     assert abs(sum(row["share"] for row in manifest["mixture"].values()) - 1) < 1e-3
     files = [str(tmp_path / shard["path"]) for split in manifest["splits"].values() for shard in split["shard_files"]]
     dataset = load_dataset("parquet", data_files=files, split="train", cache_dir=str(tmp_path / "_hf"))
+    damaged = bytearray(Path(files[0]).read_bytes())  # pages carry CRCs: a flipped value byte is caught on read
+    for at in range(200, 300):
+        damaged[at] ^= 0xFF
+    (tmp_path / "damaged.parquet").write_bytes(bytes(damaged))
+    with pytest.raises(OSError, match="CRC checksum verification failed"):
+        pq.ParquetFile(tmp_path / "damaged.parquet", page_checksum_verification=True).read()
     assert len(dataset) == sum(split["sequences"] for split in manifest["splits"].values())
     assert set(dataset.column_names) == {"input_ids", "attention_mask", "labels", "seq_lengths"}
     assert len(dataset[0]["input_ids"]) == 128

@@ -288,7 +288,9 @@ def read_row_group_tables(groups: Sequence[RowGroup]) -> list[Any]:
     import pyarrow.dataset as ds
     import pyarrow.fs
 
-    parquet, local = ds.ParquetFileFormat(), pyarrow.fs.LocalFileSystem()
+    # page CRCs (written by PackedParquetWriter) are checked: a damaged page is an error, not altered tokens
+    checked = ds.ParquetFragmentScanOptions(page_checksum_verification=True)
+    parquet, local = ds.ParquetFileFormat(default_fragment_scan_options=checked), pyarrow.fs.LocalFileSystem()
     fragments = [
         parquet.make_fragment(str(group.shard), filesystem=local, row_groups=[group.index]) for group in groups
     ]

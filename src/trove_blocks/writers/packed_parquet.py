@@ -218,7 +218,11 @@ class _SplitShards:
             self.shard_path = self.split_dir / f"shard_{index:04d}.parquet"
             self.shard_context = atomic_output(self.shard_path, "wb")
             handle = self.shard_context.__enter__()
-            self.shard_writer = pq.ParquetWriter(handle, self.writer.schema, compression="snappy")
+            # page CRCs: a reader that verifies them (the packed loaders do) refuses a damaged page instead of
+            # decoding wrong tokens from it (snappy does not notice flipped bytes)
+            self.shard_writer = pq.ParquetWriter(
+                handle, self.writer.schema, compression="snappy", write_page_checksum=True
+            )
             self.shard_handle = handle
         self.shard_writer.write_table(table, row_group_size=len(rows))
         self.shard_rows += len(rows)
