@@ -88,6 +88,15 @@ def test_mixture_resumes_exactly(packed_manifest):
     assert all((a == b).all() for a, b in zip(head + tail, reference, strict=True))
 
 
+def test_mixture_refuses_a_state_saved_with_other_settings(packed_manifest):
+    saved = json.loads(json.dumps(MixtureLoader(packed_manifest, batch_size=8).state_dict()))
+    with pytest.raises(ValueError, match="cannot resume: batch_size saved 8, here 16"):
+        MixtureLoader(packed_manifest, batch_size=16).load_state_dict(saved)
+    weights = {"instruction_chat": 1, "code": 9, "math_reasoning": 1, "factual_qa": 1}
+    with pytest.raises(ValueError, match="cannot resume: weights saved"):
+        MixtureLoader(packed_manifest, weights, batch_size=8).load_state_dict(saved)
+
+
 def test_mixture_names_a_category_without_data(packed_manifest):
     with pytest.raises(EmptyManifestError, match=r"category \['poetry'\].*categories present: code \(1 splits\)"):
         MixtureLoader(packed_manifest, {"code": 1, "poetry": 1}, batch_size=4)

@@ -106,6 +106,18 @@ def test_resume_refuses_other_settings(packed_manifest):
         PackedDataset(packed_manifest, batch_size=5, seed=2).load_state_dict(saved)
 
 
+def test_resume_refuses_other_data_with_the_same_row_counts(tmp_path, real_token_ids, packed_builder):
+    """Same splits, row groups and row counts, other tokens: the manifest's shard sha256s tell them apart."""
+    layout = dict(max_seq_length=32, rows_per_group=4, rows_per_shard=12)
+    first = packed_builder(tmp_path / "a", {"s": ("code", real_token_ids[:20])}, **layout)
+    shifted = [[token + 1 for token in ids] for ids in real_token_ids[:20]]  # the same lengths, other tokens
+    other = packed_builder(tmp_path / "b", {"s": ("code", shifted)}, **layout)
+    saved = PackedDataset(first, batch_size=2).state_dict()
+    assert PackedDataset(other, batch_size=2).source.rows == PackedDataset(first, batch_size=2).source.rows
+    with pytest.raises(ValueError, match="cannot resume: data saved '[0-9a-f]+', here '[0-9a-f]+'"):
+        PackedDataset(other, batch_size=2).load_state_dict(saved)
+
+
 def test_listed_splits_only(packed_manifest, stored_rows):
     stored = stored_rows(packed_manifest)
     dataset = PackedDataset(packed_manifest, ["split_1", "split_3"], batch_size=8)

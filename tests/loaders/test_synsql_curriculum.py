@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,17 @@ def test_resume_gives_exactly_the_uninterrupted_batches(processed):
     for want in expected[5:]:
         got = as_numpy(next(stream))
         assert all(np.array_equal(got[key], want[key]) for key in want)
+
+
+def test_resume_refuses_a_state_saved_with_other_settings(processed):
+    first = ProcessedPhaseBatches(processed, "Simple", **SETTINGS, rank=0, world_size=2)
+    next(iter(first))
+    saved = json.loads(json.dumps(first.state_dict()))
+    other = ProcessedPhaseBatches(processed, "Complex", **(SETTINGS | {"max_seq_length": 64}), rank=1, world_size=2)
+    with pytest.raises(ValueError, match="cannot resume: difficulty saved 'Simple', here 'Complex'; max_seq_length"):
+        other.load_state_dict(saved)
+    same = ProcessedPhaseBatches(processed, "Simple", **SETTINGS, rank=0, world_size=2)
+    same.load_state_dict(saved)  # the same settings resume
 
 
 def test_ranks_read_disjoint_records(processed):

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from trove_blocks.loaders.order import check_resume
 from trove_blocks.loaders.packed import (
     EmptyManifestError,
     PackedDataset,
@@ -189,13 +190,23 @@ class MixtureLoader:
         return {
             "step": self.step,
             "categories": self.categories,
+            "settings": self._settings(),
             "rows_given": self.rows_given.tolist(),
             "streams": [stream.state_dict() for stream in self.streams],
+        }
+
+    def _settings(self) -> dict[str, Any]:
+        """What a resumed state must have been saved with: batch size, weights and the data (its identity)."""
+        return {
+            "batch_size": self.batch_size,
+            "weights": [round(float(weight), 12) for weight in self.weights],
+            "data": self.source.identity(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state["categories"] != self.categories:
             raise ValueError(f"cannot resume: categories saved {state['categories']}, here {self.categories}")
+        check_resume(self._settings(), state.get("settings") or {})
         for stream, saved in zip(self.streams, state["streams"]):
             stream.load_state_dict(saved)
         self.step = int(state["step"])

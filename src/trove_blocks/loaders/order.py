@@ -244,10 +244,18 @@ class RowStream:
 
     def restore(self, settings: dict[str, Any], state: dict[str, Any]) -> None:
         """Continue from a :meth:`checkpoint`; raises when the dataset's ``settings`` differ from the saved ones."""
-        for key, mine in settings.items():
-            if state.get(key) != mine:
-                raise ValueError(f"cannot resume: {key} saved {state.get(key)!r}, here {mine!r}")
+        check_resume(settings, state)
         self.load_state_dict(state)
+
+
+def check_resume(settings: dict[str, Any], saved: dict[str, Any]) -> None:
+    """Raise ValueError naming every one of ``settings`` that a ``saved`` state holds another value of (or none):
+    a loader resumes only where it stopped, on the data and with the settings it had."""
+    different = [
+        f"{key} saved {saved.get(key)!r}, here {mine!r}" for key, mine in settings.items() if saved.get(key) != mine
+    ]
+    if different:
+        raise ValueError("cannot resume: " + "; ".join(different))
 
 
 def fingerprint(values: Sequence[int]) -> str:

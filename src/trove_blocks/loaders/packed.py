@@ -22,6 +22,7 @@ A batch is a dict of ``mx.array`` (int32):
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,22 @@ class PackedSource:
     @property
     def rows(self) -> int:
         return sum(group.rows for group in self.row_groups)
+
+    def identity(self) -> str:
+        """A digest of which rows these are: the row length and each selected split's shards, by the sha256 the
+        manifest records (or, in the seed's short format without one, by name and size). A state saved on other
+        data (another max_seq_length, tokenizer or input) has another identity and is not resumed."""
+        digest = hashlib.blake2b(digest_size=8)
+        digest.update(f"{self.max_seq_length}\n".encode())
+        for name in sorted(self.splits):
+            records = self.splits[name].get("shard_files") or []
+            if records and all(record.get("sha256") for record in records):
+                marks = [record["sha256"] for record in records]
+            else:
+                shards = sorted({group.shard for group in self.row_groups if group.split == name})
+                marks = [f"{shard.name}:{shard.stat().st_size}" for shard in shards]
+            digest.update(f"{name}\0{' '.join(marks)}\n".encode())
+        return digest.hexdigest()
 
     def subset(self, splits: Sequence[str]) -> PackedSource:
         """The same manifest restricted to ``splits`` (a subset of this one's)."""
@@ -531,4 +548,9 @@ class PackedDataset:
         self.stream.restore(self._settings(), state)
 
     def _settings(self) -> dict[str, Any]:
-        return {"batch_size": self.batch_size, "drop_last": self.drop_last, "splits": self.splits}
+        return {
+            "batch_size": self.batch_size,
+            "drop_last": self.drop_last,
+            "splits": self.splits,
+            "data": self.source.identity(),
+        }

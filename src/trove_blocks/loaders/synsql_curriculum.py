@@ -11,7 +11,8 @@ piece ends and on padding; ``seq_lengths`` as the boundary column).
 
 Rank ``r`` of ``world_size`` takes records ``r, r + world_size, ...`` of the phase's stream; a phase cycles over
 its records epoch after epoch. The state (epoch, next record, rows packed but not yet batched, the row being
-filled) resumes at exactly the next batch, without re-reading what came before.
+filled) resumes at exactly the next batch: the records before it are read and parsed again,
+but not tokenized again. A state saved with other settings or on other data is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from trove_blocks.loaders.curriculum import BatchSource, Phase
+from trove_blocks.loaders.order import check_resume
 from trove_blocks.loaders.packed import PackedRows, boundary_arrays, to_mlx_batch
 from trove_blocks.loaders.processed import ProcessedDataLoader
 from trove_blocks.packing import ConcatPacker, PackedRow, labels_and_attention_mask
@@ -73,10 +75,26 @@ class ProcessedPhaseBatches(BatchSource):
         self._state: dict[str, Any] = {"epoch": 0, "record": 0, "rows": [], "pending": [[], []]}
 
     def state_dict(self) -> dict[str, Any]:
-        return dict(self._state)
+        return dict(self._state) | {"settings": self._settings()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._state = dict(state)
+        check_resume(self._settings(), state.get("settings") or {})
+        self._state = {key: value for key, value in state.items() if key != "settings"}
+
+    def _settings(self) -> dict[str, Any]:
+        """What a resumed state must have been saved with: the records (difficulty, split, and the run's totals from
+        stats.json), their rendering into rows, and this rank's place."""
+        stats = self.records.stats()
+        return {
+            "difficulty": self.records.difficulty_filter,
+            "split": self.records.split,
+            "records": [stats.get("total_examples"), stats.get("train_examples"), stats.get("val_examples")],
+            "tokenizer": self.tokenizer_spec,
+            "max_seq_length": self.max_seq_length,
+            "batch_size": self.batch_size,
+            "rank": self.rank,
+            "world_size": self.world_size,
+        }
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         from trove_blocks.tokenizers import load_tokenizer
