@@ -21,3 +21,17 @@ def test_curriculum_phases_filter_by_difficulty(tmp_path):
     assert len(list(ProcessedDataLoader(tmp_path, "train"))) == len(ProcessedDataLoader(tmp_path, "train")) == 4
     with pytest.raises(ValueError, match="split"):
         ProcessedDataLoader(tmp_path, "test")
+    with pytest.raises(ValueError, match="difficulty 'Hard' is not one of this run's \\(Simple\\)"):
+        ProcessedDataLoader(tmp_path, "train", difficulty_filter="Hard")
+
+
+def test_files_and_stats_that_disagree_are_named(tmp_path):
+    (tmp_path / "val").mkdir()
+    (tmp_path / "stats.json").write_text(json.dumps({"train_examples": 0, "val_examples": 3}))
+    with pytest.raises(FileNotFoundError, match="no .*val/\\*.jsonl, although its stats.json counts 3 val records"):
+        ProcessedDataLoader(tmp_path, "val")
+    assert list(ProcessedDataLoader(tmp_path, "train")) == [], "a split the run left empty is no error"
+    (tmp_path / "stats.json").unlink()
+    (tmp_path / "val" / "00000.jsonl").write_text("{}\n")
+    with pytest.raises(FileNotFoundError, match="Processed data not found in .*: no stats.json(.|\n)*prepare_synsql"):
+        ProcessedDataLoader(tmp_path, "val")

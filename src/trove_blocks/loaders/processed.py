@@ -19,7 +19,8 @@ class ProcessedDataLoader:
 
     The seed's curriculum: ``ProcessedDataLoader("data/processed", "train", difficulty_filter="Simple")``, then
     "Medium", then "Complex". Raises FileNotFoundError ("Processed data not found", with the command to run)
-    when the split has no files, ValueError for an unknown split.
+    when stats.json is missing, or the split has no files although stats.json counts records in it; ValueError
+    for an unknown split or a difficulty the run did not produce.
     """
 
     def __init__(
@@ -29,10 +30,21 @@ class ProcessedDataLoader:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         self.data_dir, self.split, self.difficulty_filter = Path(data_dir), split, difficulty_filter
         self.files = sorted((self.data_dir / split).glob("*.jsonl"))
-        if not self.files and not (self.data_dir / "stats.json").is_file():
+        prepare = f"Prepare it first:\n  {PREPARE_COMMAND.format(data_dir=self.data_dir)}"
+        if not (self.data_dir / "stats.json").is_file():
+            missing = "no stats.json" if self.files else f"no {self.data_dir / split}/*.jsonl"
+            raise FileNotFoundError(f"Processed data not found in {self.data_dir}: {missing}. {prepare}")
+        stats = self.stats()
+        if not self.files and stats.get(f"{split}_examples"):
             raise FileNotFoundError(
-                f"Processed data not found: no {self.data_dir / split}/*.jsonl. Prepare it first:\n"
-                f"  {PREPARE_COMMAND.format(data_dir=self.data_dir)}"
+                f"Processed data not found: no {self.data_dir / split}/*.jsonl, although its stats.json counts "
+                f"{stats[f'{split}_examples']} {split} records. {prepare}"
+            )
+        known = stats.get("difficulty_distribution", {})
+        if difficulty_filter is not None and difficulty_filter not in known:
+            raise ValueError(
+                f"difficulty {difficulty_filter!r} is not one of this run's ({', '.join(known) or 'none'}): "
+                f"{self.data_dir / 'stats.json'}"
             )
 
     def stats(self) -> dict:
