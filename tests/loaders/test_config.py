@@ -61,6 +61,21 @@ def test_mixture_and_curriculum_from_config(tmp_path, packed_manifest):
     assert len(list(train)) == 6
 
 
+def test_every_phase_is_checked_when_the_loaders_are_built(tmp_path, packed_manifest):
+    head = (
+        f"train_data_path: {packed_manifest.parent}\n"
+        "curriculum_phases:\n  - {name: warmup, start_step: 0, end_step: 3}\n"
+    )
+    typo = write_config(tmp_path, head + "  - {name: main, start_step: 3, splits: [split_9]}\n")
+    with pytest.raises(ConfigError, match=r"train_direct.yaml: curriculum phase 'main': splits \['split_9'\] are not"):
+        build_loaders(typo)
+    poetry = write_config(tmp_path, head + "  - {name: main, start_step: 3, weights: {poetry: 1}}\n")
+    with pytest.raises(ConfigError, match=r"phase 'main': weights name categories \['poetry'\] that none of its"):
+        build_loaders(poetry)
+    one = write_config(tmp_path, head.replace("end_step: 3}", "end_step: 3, splits: split_0}"))
+    assert load_config(one).curriculum_phases[0].splits == ("split_0",), "one split name, not its characters"
+
+
 def test_missing_manifest_names_the_config_key_and_the_command(tmp_path):
     config = write_config(tmp_path, f"train_data_path: {tmp_path / 'data/distillation_preprocessed'}\n")
     with pytest.raises(ManifestNotFoundError, match=r"train_data_path .*python pipelines/preprocess_to_parquet.py"):
@@ -95,7 +110,16 @@ def test_empty_manifest_from_config(tmp_path, packed_manifest):
         ("train_data_path: x\nuse_pretokenized_data: false\n", "use_pretokenized_data must be true"),
         ("train_data_path: x\npretokenized_splits: []\n", "empty list; use null for all splits"),
         ("train_data_path: x\npretokenized_splits: 3\n", "must be a list of split names or null"),
-        ("train_data_path: x\nbatch_size: 0\n", "batch_size must be >= 1"),
+        ("train_data_path: x\nbatch_size: 0\n", "batch_size must be an integer >= 1, got 0"),
+        ("train_data_path: x\nseed: -1\n", "seed must be an integer >= 0, got -1"),
+        (
+            "train_data_path: x\nmixture_weights: {code: 1}\ncurriculum_phases: [{name: a, start_step: 0}]\n",
+            "mixture_weights and curriculum_phases: with phases, each phase mixes by its own weights",
+        ),
+        (
+            "train_data_path: x\ncurriculum_phases: [{name: a, start_step: 0, weights: {code: many}}]\n",
+            r"curriculum_phases\[0\]: weights must map categories to weights >= 0",
+        ),
         (
             "train_data_path: x\ncurriculum_phases: [{name: a, start_step: 0, end_step: 5}, "
             "{name: b, start_step: 6, end_step: 9}]\n",

@@ -97,6 +97,14 @@ def test_mixture_refuses_a_state_saved_with_other_settings(packed_manifest):
         MixtureLoader(packed_manifest, weights, batch_size=8).load_state_dict(saved)
 
 
+def test_mixture_names_a_category_with_fewer_rows_than_ranks(tmp_path, real_token_ids, packed_builder):
+    manifest = packed_builder(
+        tmp_path, {"a": ("code", real_token_ids[:20]), "b": ("factual_qa", real_token_ids[20:21])}, 1024, 4, 100
+    )
+    with pytest.raises(EmptyManifestError, match="category factual_qa has 1 rows, fewer than the 3 ranks: rank 0"):
+        MixtureLoader(manifest, {"code": 1, "factual_qa": 1}, batch_size=2, rank=0, world_size=3)
+
+
 def test_mixture_names_a_category_without_data(packed_manifest):
     with pytest.raises(EmptyManifestError, match=r"category \['poetry'\].*categories present: code \(1 splits\)"):
         MixtureLoader(packed_manifest, {"code": 1, "poetry": 1}, batch_size=4)

@@ -84,32 +84,41 @@ class LoaderConfig:
             if value is not None and not value:
                 raise fail(f"{key} is an empty list; use null for all splits, or name some")
             splits[key] = value
-        for key in ("batch_size", "seed", "max_seq_length"):
-            if data.get(key) is not None and not isinstance(data[key], int):
-                raise fail(f"{key} must be an integer, got {data[key]!r}")
-        if data.get("batch_size") is not None and data["batch_size"] < 1:
-            raise fail(f"batch_size must be >= 1, got {data['batch_size']}")
+        for key, least in (("batch_size", 1), ("seed", 0), ("max_seq_length", 2)):
+            if data.get(key) is not None and (not isinstance(data[key], int) or data[key] < least):
+                raise fail(f"{key} must be an integer >= {least}, got {data[key]!r}")
         weights = data.get("mixture_weights")
-        if weights is not None and not (
-            isinstance(weights, dict) and all(isinstance(w, (int, float)) and w >= 0 for w in weights.values())
-        ):
+        if weights is not None and not _weights_ok(weights):
             raise fail(f"mixture_weights must map categories to weights >= 0, got {weights!r}")
+        if weights is not None and data.get("curriculum_phases"):
+            raise fail(
+                "mixture_weights and curriculum_phases: with phases, each phase mixes by its own weights; "
+                "move the weights into the phases (or drop curriculum_phases)"
+            )
         phases = []
         for index, phase in enumerate(data.get("curriculum_phases") or []):
+            where = f"curriculum_phases[{index}]"
             try:
+                phase_splits = phase.get("splits")
+                phase_splits = [phase_splits] if isinstance(phase_splits, str) else phase_splits
+                if phase_splits is not None and not all(isinstance(name, str) for name in phase_splits):
+                    raise fail(f"{where}: splits must be a list of split names, got {phase_splits!r}")
+                if phase.get("weights") is not None and not _weights_ok(phase["weights"]):
+                    raise fail(f"{where}: weights must map categories to weights >= 0, got {phase['weights']!r}")
                 phases.append(
                     Phase(
                         name=str(phase["name"]),
                         start_step=int(phase["start_step"]),
                         end_step=None if phase.get("end_step") is None else int(phase["end_step"]),
-                        splits=tuple(phase["splits"]) if phase.get("splits") else None,
+                        splits=tuple(phase_splits) if phase_splits else None,
                         weights=phase.get("weights"),
                     )
                 )
-            except (KeyError, TypeError, ValueError) as error:
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                if isinstance(error, ConfigError):
+                    raise
                 raise fail(
-                    f"curriculum_phases[{index}] needs name, start_step, end_step (+ optional splits, weights): "
-                    f"{error!r} in {phase!r}"
+                    f"{where} needs name, start_step, end_step (+ optional splits, weights): {error!r} in {phase!r}"
                 ) from None
         if phases:
             try:
@@ -129,6 +138,13 @@ class LoaderConfig:
             curriculum_phases=phases,
             origin=origin,
         )
+
+
+def _weights_ok(weights: object) -> bool:
+    """A mapping of category names to numbers >= 0."""
+    return isinstance(weights, dict) and all(
+        isinstance(weight, (int, float)) and not isinstance(weight, bool) and weight >= 0 for weight in weights.values()
+    )
 
 
 def load_config(path: str | os.PathLike) -> LoaderConfig:
@@ -168,12 +184,33 @@ def _open(config: LoaderConfig, key: str, path: Path, splits: list[str] | None):
     return source
 
 
+def _check_phase(config: LoaderConfig, source, phase: Phase) -> None:
+    """ConfigError naming the config file and phase when its splits are not in the training data, or a category it
+    weighs has no split there."""
+    unknown = [name for name in phase.splits or () if name not in source.splits]
+    if unknown:
+        raise ConfigError(
+            f"{config.origin}: curriculum phase {phase.name!r}: splits {unknown} are not in the training data "
+            f"({', '.join(source.splits)})"
+        )
+    chosen = phase.splits or tuple(source.splits)
+    present = {source.splits[name].get("category") or "uncategorized" for name in chosen}
+    missing = [category for category, weight in (phase.weights or {}).items() if weight > 0 and category not in present]
+    if missing:
+        raise ConfigError(
+            f"{config.origin}: curriculum phase {phase.name!r}: weights name categories {missing} that none of its "
+            f"splits has (present: {', '.join(sorted(present))})"
+        )
+
+
 def build_loaders(config: LoaderConfig | str | os.PathLike, rank: int = 0, world_size: int = 1) -> TrainingLoaders:
     """The loaders of ``config`` (a :class:`LoaderConfig` or a YAML path) for one data-parallel rank."""
     if not isinstance(config, LoaderConfig):
         config = load_config(config)
     source = _open(config, "train_data_path", config.train_data_path, config.pretokenized_splits)
     settings = dict(batch_size=config.batch_size, seed=config.seed, rank=rank, world_size=world_size)
+    for phase in config.curriculum_phases:  # checked now, not when training reaches the phase
+        _check_phase(config, source, phase)
     if config.curriculum_phases:
         train = CurriculumLoader(CurriculumSchedule(config.curriculum_phases), packed_phase_loaders(source, **settings))
     elif config.mixture_weights:

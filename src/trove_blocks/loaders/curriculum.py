@@ -153,6 +153,12 @@ class MixtureLoader:
             row_stream(source.subset(self.category_splits[category]), seed, True, rank, world_size, window_groups)
             for category in self.categories
         ]
+        for category, stream in zip(self.categories, self.streams):
+            if stream.rows_per_epoch == 0:
+                raise EmptyManifestError(
+                    f"{source.manifest_path}: category {category} has {stream.total_rows} rows, fewer than the "
+                    f"{world_size} ranks: rank {rank} gets none; use fewer ranks or give the category weight 0"
+                )
         self.batch_size = batch_size
         self.seed = seed
         self.rank = rank

@@ -140,8 +140,7 @@ def open_manifest(path: str | os.PathLike, splits: Sequence[str] | None = None) 
         unknown = [name for name in splits if name not in available]
         if unknown:
             raise UnknownSplitError(
-                f"{file}: unknown split(s) {unknown}; available: {', '.join(sorted(available)) or 'none'} "
-                "(fix pretokenized_splits, or use null for all splits)"
+                f"{file}: unknown split(s) {unknown}; available: {', '.join(sorted(available)) or 'none'}"
             )
         empty = [name for name in splits if available[name].get("sequences", 0) <= 0]
         if empty:
