@@ -26,7 +26,14 @@ from datatrove.pipeline.writers import JsonlWriter
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
 from trove_blocks.curriculum.registry import DEFAULT_REGISTRY, load_registry
 from trove_blocks.io import atomic_output, files_fingerprint
-from trove_blocks.manifest import MANIFEST_NAME, format_mixture, load_manifest, read_split_record, verify_split
+from trove_blocks.manifest import (
+    MANIFEST_NAME,
+    ManifestError,
+    format_mixture,
+    load_manifest,
+    read_split_record,
+    verify_split,
+)
 from trove_blocks.packing import PACKING_STRATEGIES
 from trove_blocks.readers.curriculum import CurriculumJsonlReader, valid_record
 from trove_blocks.taggers.curriculum import CurriculumTagger
@@ -117,7 +124,11 @@ def splits_to_skip(output: Path, splits: dict[str, Path], row_settings: dict) ->
     modification time) and whose shards verify -> why they are kept."""
     skip = {}
     for split, source in splits.items():
-        record = read_split_record(output, split)
+        try:
+            record = read_split_record(output, split)
+        except ManifestError as error:  # damaged: the split is packed again
+            print(f"pack {split} again: {error}")
+            continue
         if record is None or record.source_fingerprint != files_fingerprint(source):
             continue
         made_with = {key: value for key, value in record.settings.items() if key in row_settings}

@@ -135,12 +135,21 @@ def verify_split(output_dir: str | os.PathLike, split: SplitRecord) -> list[str]
     return problems
 
 
+class ManifestError(ValueError):
+    """A manifest or split record that is not one (not JSON, keys missing or of another type); the message names
+    the file."""
+
+
 def read_split_record(output_dir: str | os.PathLike, split: str) -> SplitRecord | None:
-    """The ``<split>/<split>_stats.json`` record a finished split leaves, or None when there is none."""
+    """The ``<split>/<split>_stats.json`` record a finished split leaves, None when there is none, ManifestError
+    when it is damaged."""
     path = Path(output_dir) / split / split_stats_name(split)
     if not path.is_file():
         return None
-    return SplitRecord.from_dict(json.loads(path.read_text()))
+    try:
+        return SplitRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, AttributeError) as error:
+        raise ManifestError(f"{path}: not a split record ({error})") from None
 
 
 def write_split_record(output_dir: str | os.PathLike, split: SplitRecord) -> None:
@@ -218,10 +227,6 @@ class Manifest:
         return path
 
 
-class ManifestError(ValueError):
-    """A manifest file that is not a manifest: not JSON, or without its ``splits`` mapping; the message names it."""
-
-
 def load_manifest(path: str | os.PathLike) -> dict[str, Any]:
     """The manifest at ``path`` (a manifest.json or the folder holding one) as a dict; FileNotFoundError when there
     is none, :class:`ManifestError` when the file is damaged."""
@@ -236,6 +241,12 @@ def load_manifest(path: str | os.PathLike) -> dict[str, Any]:
         raise ManifestError(f"{path}: not a manifest, not valid JSON ({error})") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("splits"), dict):
         raise ManifestError(f"{path}: not a manifest, no 'splits' mapping at its top level")
+    if not isinstance(manifest.get("max_seq_length"), int):
+        raise ManifestError(f"{path}: not a manifest, max_seq_length is {manifest.get('max_seq_length')!r}")
+    for name, split in manifest["splits"].items():
+        shards = split.get("shard_files", []) if isinstance(split, dict) else None
+        if not isinstance(shards, list) or not all(isinstance(shard, dict) and "path" in shard for shard in shards):
+            raise ManifestError(f"{path}: split {name!r} is not a split record with shard_files [{{path, ...}}]")
     return manifest
 
 

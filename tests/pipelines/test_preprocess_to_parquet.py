@@ -155,13 +155,21 @@ def test_changed_inputs_are_packed_again_and_leave_no_stale_exclusions(tmp_path,
     ]
     assert json.loads((out / "manifest.json").read_text())["splits"]["a"]["samples"] == 1
 
+    (out / "b" / "b_stats.json").write_text('{"name": ')  # a damaged split record: that split is packed again
+    damaged = preprocess(script, raw, out, "--skip-existing")
+    assert damaged.returncode == 0, damaged.stderr[-3000:]
+    assert "pack b again: " in damaged.stdout and "b_stats.json: not a split record" in damaged.stdout
+    assert json.loads((out / "b" / "b_stats.json").read_text())["samples"] == 1
+
 
 def test_verify_names_a_damaged_manifest(tmp_path, script):
     manifest = tmp_path / "manifest.json"
     for text, code, message in (
         ('{"splits": {"a": ', 2, "manifest.json: not a manifest, not valid JSON"),
         ("[]", 2, "manifest.json: not a manifest, no 'splits' mapping"),
-        ('{"format_version": 1, "splits": {"a": {"name": "a"}}}', 1, "PROBLEM split a: not a split record"),
+        ('{"max_seq_length": 8, "splits": {"a": []}}', 2, "split 'a' is not a split record with shard_files"),
+        ('{"splits": {}}', 2, "max_seq_length is None"),
+        ('{"format_version": 1, "max_seq_length": 8, "splits": {"a": {"name": "a"}}}', 1, "PROBLEM split a: not a"),
     ):
         manifest.write_text(text)
         done = script(VERIFY, tmp_path)

@@ -40,6 +40,7 @@ from datatrove.utils.logging import logger
 from trove_blocks.io import atomic_output, files_fingerprint
 from trove_blocks.manifest import (
     Manifest,
+    ManifestError,
     SplitRecord,
     format_mixture,
     read_split_record,
@@ -440,7 +441,11 @@ class PackedManifestWriter(PipelineStep):
             yield from data
         records, problems = [], []
         for split in self.splits:
-            record = read_split_record(self.output_dir, split)
+            try:
+                record = read_split_record(self.output_dir, split)
+            except ManifestError as error:
+                problems.append(f"split {split}: {error}")
+                continue
             if record is None:
                 problems.append(f"split {split}: no {split}/{split_stats_name(split)} (its task did not finish)")
                 continue
