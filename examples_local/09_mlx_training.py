@@ -119,10 +119,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from trove_blocks.loaders.packed import PackedDataset
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for flag in ("steps", "batch_size", "dim", "layers", "heads", "log_every"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    if args.vocab_size < 2:
+        parser.error(f"--vocab-size must be >= 2 (one id for all rarer tokens), got {args.vocab_size}")
+    if args.dim % args.heads:
+        parser.error(f"--dim {args.dim} must be a multiple of --heads {args.heads} (each head gets dim / heads)")
     started = time.monotonic()
     manifest = pack(args)
     dataset = PackedDataset(manifest, batch_size=args.batch_size, seed=args.seed, drop_last=True)
+    if len(dataset) == 0:
+        parser.error(
+            f"--batch-size {args.batch_size}: the packed data has {dataset.stream.total_rows} rows, not one full batch"
+        )
 
     # the compact vocabulary: the most frequent ids of one epoch of the loader (then a fresh loader trains)
     ids, counts = np.unique(np.concatenate([np.asarray(b["input_ids"]).ravel() for b in dataset]), return_counts=True)

@@ -21,3 +21,13 @@ def test_help_shows_defaults(script):
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
     assert "--max-seq-length MAX_SEQ_LENGTH tokens per packed row (default: 256)" in text
+
+
+def test_bad_flags_are_named_before_training(script, tmp_path):
+    for flags, message in (
+        (("--steps", "0"), "--steps must be >= 1, got 0"),
+        (("--heads", "3"), "--dim 64 must be a multiple of --heads 3"),
+        (("--batch-size", "1000"), "--batch-size 1000: the packed data has"),
+    ):
+        done = script("examples_local/09_mlx_training.py", "--output", tmp_path, *flags)
+        assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
