@@ -27,13 +27,29 @@ def compile_sources() -> None:
     compileall.compile_dir(REPO / "pipelines", quiet=1)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0 (a size)."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
 def bench_parser(doc: str, contenders: tuple[str, ...]) -> argparse.ArgumentParser:
     """The options of every benchmark (--repeats, --work-dir) and the hidden ones of a contender's own process."""
     parser = argparse.ArgumentParser(
         description=doc.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument(
-        "--repeats", type=int, default=2, help="rounds over all contenders; each one's fastest run counts"
+        "--repeats", type=positive_int, default=2, help="rounds over all contenders; each one's fastest run counts"
     )
     parser.add_argument("--work-dir", type=Path, default=None, help="where data and outputs go (default: a temp dir)")
     parser.add_argument("--contender", choices=contenders, help=argparse.SUPPRESS)
@@ -72,12 +88,14 @@ def run_measured(name: str, command: list[str], env: dict[str, str] | None = Non
     """Run a contender's ``command``; its last stdout line is a JSON object, returned with ``peak_rss_mb`` (the
     largest single process among it and the children it waited for, from os.wait4) and ``cpu_seconds`` (user +
     system of them all)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-    stdout = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"{name} failed with exit code {code}; run it alone to see why")
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env, text=True)
+        stdout = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            errors.seek(0)
+            raise SystemExit(f"{name} failed with exit code {code}:\n{errors.read()[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
     result["cpu_seconds"] = usage.ru_utime + usage.ru_stime

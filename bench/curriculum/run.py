@@ -125,7 +125,9 @@ def measure(name: str, data: Path, out: Path) -> dict:
 
 def main() -> int:
     parser = common.bench_parser(__doc__, CONTENDERS)
-    parser.add_argument("--sizes-mb", type=float, nargs="+", default=[25, 100], help="sizes of the generated arrays")
+    parser.add_argument(
+        "--sizes-mb", type=common.positive_float, nargs="+", default=[25, 100], help="sizes of the generated arrays"
+    )
     args = common.parse_or_run_contender(parser, run_contender)
     if args is None:
         return 0

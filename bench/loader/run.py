@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rounds", type=int, default=3, help="processes per contender, alternating floor and loader (fastest counts)"
     )
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/trove_blocks_bench_loader"), help="data goes here")
-    parser.add_argument("--worker", choices=["floor", "loader"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["build", "floor", "loader"], help=argparse.SUPPRESS)
     return parser
 
 
@@ -155,10 +155,21 @@ def measure(name: str, argv: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    for flag in ("size_mb", "max_seq_length", "batch_size", "row_group_rows", "shard_rows", "repeats", "rounds"):
+        if getattr(args, flag) <= 0:
+            raise SystemExit(f"--{flag.replace('_', '-')} must be > 0, got {getattr(args, flag)}")
+    if args.worker == "build":
+        build_dataset(args)
+        return 0
     if args.worker:
         worker(args, dataset_root(args) / "manifest.json")
         return 0
-    manifest = build_dataset(args)
+    # built in a process of its own: a contender started from this process would otherwise report this process's
+    # peak memory (Linux carries the parent's high-water mark into a forked child's ru_maxrss)
+    built = subprocess.run([sys.executable, __file__, *argv, "--worker", "build"], capture_output=True, text=True)
+    if built.returncode != 0:
+        raise SystemExit(f"building the data failed:\n{built.stderr[-3000:]}")
+    manifest = dataset_root(args) / "manifest.json"
     size = sum(path.stat().st_size for path in manifest.parent.rglob("*.parquet")) / 1024**2
     print(f"data: {manifest} ({size:.1f} MiB of Parquet), batch {args.batch_size} x {args.max_seq_length}")
     rounds = [(measure("floor", argv), measure("loader", argv)) for _ in range(args.rounds)]

@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))  # bench/ is not a package: its scripts run by path
-from common import run_measured  # noqa: E402
+from common import positive_float, positive_int, run_measured  # noqa: E402
 
 CURRICULUM = REPO / "tests" / "data" / "curriculum"
 REAL_TEXT = REPO / "examples_local" / "data" / "real_text"
@@ -195,11 +195,15 @@ def padding_on_real_mix(lengths: list[int], row_lengths: list[int], documents: i
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mb", type=float, default=4.0, help="corpus size in MB (default: 4)")
-    parser.add_argument("--max-seq-length", type=int, default=8192, help="row length (default: 8192)")
-    parser.add_argument("--repeats", type=int, default=1, help="runs per contender, best kept (default: 1)")
-    parser.add_argument("--padding-documents", type=int, default=20000, help="documents drawn for the padding test")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--size-mb", type=positive_float, default=4.0, help="corpus size in MB")
+    parser.add_argument("--max-seq-length", type=positive_int, default=8192, help="row length")
+    parser.add_argument("--repeats", type=positive_int, default=1, help="runs per contender, best kept")
+    parser.add_argument(
+        "--padding-documents", type=positive_int, default=20000, help="documents drawn for the padding test"
+    )
     parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)

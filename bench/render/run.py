@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))  # bench/ is not a package: its scripts run by path
+import common  # noqa: E402
+
 WIKI = REPO / "tests" / "data" / "wiki" / "wikitext2_test_first3articles.txt"
+MODE_NAMES = ("tiny", "small", "base", "large")  # trove_blocks.render.MODES, without importing it here
 
 
 def contexts(count: int, stride: int) -> list[str]:
@@ -74,46 +76,39 @@ def measure(contender: str, mode: str, texts: list[str]) -> dict:
     return {"images_per_s": len(texts) / seconds, "bytes": sum(sizes) / len(sizes)}
 
 
+def mode_list(text: str) -> list[str]:
+    """argparse type: a comma list of resolution modes."""
+    modes = [mode.strip() for mode in text.split(",") if mode.strip()]
+    unknown = [mode for mode in modes if mode not in MODE_NAMES]
+    if unknown or not modes:
+        raise argparse.ArgumentTypeError(f"modes: a comma list of {', '.join(MODE_NAMES)}; got {text!r}")
+    return modes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument("--pages", type=int, default=20, help="pages per mode and contender")
-    parser.add_argument("--modes", default="tiny,small,base,large", help="comma list of modes")
-    parser.add_argument("--stride", type=int, default=250, help="tokens between window starts")
+    parser.add_argument("--pages", type=common.positive_int, default=20, help="pages per mode and contender")
+    parser.add_argument("--modes", type=mode_list, default="tiny,small,base,large", help="comma list of modes")
+    parser.add_argument("--stride", type=common.positive_int, default=250, help="tokens between window starts")
     parser.add_argument("--worker", nargs=2, metavar=("CONTENDER", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    texts = contexts(args.pages, args.stride)
-    if args.worker:
-        print(json.dumps(measure(args.worker[0], args.worker[1], texts)))
+    if args.worker:  # the texts are made here: the parent stays small, so each worker's peak memory is its own
+        print(json.dumps(measure(args.worker[0], args.worker[1], contexts(args.pages, args.stride))))
         return 0
     print(f"{args.pages} pages of ~1000 cl100k tokens per mode and contender, one core each\n")
     print(f"{'mode':6} {'contender':9} {'images/s':>9} {'KB/image':>9} {'peak RSS MB':>12}")
     verdicts = []
-    for mode in args.modes.split(","):
+    for mode in args.modes:
         results = {}
         for contender in ("pipeline", "floor", "rgb"):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--pages",
-                    str(args.pages),
-                    "--stride",
-                    str(args.stride),
-                    "--worker",
-                    contender,
-                    mode,
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
+            command = [sys.executable, __file__, "--pages", str(args.pages), "--stride", str(args.stride)]
+            row = results[contender] = common.run_measured(contender, [*command, "--worker", contender, mode])
+            print(
+                f"{mode:6} {contender:9} {row['images_per_s']:9.1f} {row['bytes'] / 1024:9.1f} "
+                f"{row['peak_rss_mb']:12.0f}"
             )
-            rss = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-            results[contender] = json.loads(done.stdout)
-            row = results[contender]
-            print(f"{mode:6} {contender:9} {row['images_per_s']:9.1f} {row['bytes'] / 1024:9.1f} {rss:12.0f}")
         speed = results["pipeline"]["images_per_s"] / results["floor"]["images_per_s"]
         size = results["pipeline"]["bytes"] / results["rgb"]["bytes"]
         verdicts.append(

@@ -191,7 +191,9 @@ def measure(name: str, folder: Path, out: Path) -> dict:
 
 def main() -> int:
     parser = common.bench_parser(__doc__, CONTENDERS)
-    parser.add_argument("--size-mb", type=float, default=50, help="size of the generated data.json (MB)")
+    parser.add_argument(
+        "--size-mb", type=common.positive_float, default=50, help="size of the generated data.json (MB)"
+    )
     args = common.parse_or_run_contender(parser, run_contender)
     if args is None:
         return 0
