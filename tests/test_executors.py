@@ -41,6 +41,7 @@ parser.add_argument("--output", type=Path, required=True)
 parser.add_argument("--docs-per-rank", type=int, default=5)
 parser.add_argument("--fail-rank", type=int, default=-1, help="rank of stage 'make' that raises")
 parser.add_argument("--unpicklable", action="store_true", help="it raises an error pickle cannot rebuild")
+parser.add_argument("--kill-rank", type=int, default=-1, help="rank of stage 'make' whose process is killed")
 parser.add_argument("--prefix-file", type=Path, default=None, help="an input: its text starts every document")
 add_executor_arguments(parser, logging_dir="{output}/logs", tasks=3)
 
@@ -60,7 +61,12 @@ class TwoArgumentError(ValueError):
         super().__init__(f"rank {rank}: {what}")
 
 
-def fail_on_rank(data, rank, world_size, fail_rank, unpicklable):
+def fail_on_rank(data, rank, world_size, fail_rank, unpicklable, kill_rank):
+    import os
+    import signal
+
+    if rank == kill_rank:
+        os.kill(os.getpid(), signal.SIGKILL)  # the worker process dies, as when the OOM killer takes it
     for doc in data:
         if rank == fail_rank:
             if unpicklable:
@@ -78,7 +84,7 @@ if __name__ == "__main__":
             "make",
             [
                 partial(make_docs, docs_per_rank=ARGS.docs_per_rank, prefix=prefix),
-                partial(fail_on_rank, fail_rank=ARGS.fail_rank, unpicklable=ARGS.unpicklable),
+                partial(fail_on_rank, fail_rank=ARGS.fail_rank, unpicklable=ARGS.unpicklable, kill_rank=ARGS.kill_rank),
                 JsonlWriter(str(made), compression=None),
             ],
             outputs=[made],
@@ -204,6 +210,17 @@ def test_an_error_pickle_cannot_rebuild_ends_the_run_instead_of_hanging_it(two_s
     assert done.returncode == 1 and "FAILED" in done.stdout
     log = (tmp_path / "out" / "logs" / "make" / "logs" / "task_00001.log").read_text()
     assert "deliberate failure that pickle cannot rebuild" in log
+
+
+def test_a_killed_worker_fails_the_stage_and_the_resume_counts_every_rank(two_stage, tmp_path):
+    killed = two_stage("--kill-rank", "1", "--workers", "2", timeout=120)
+    assert killed.returncode == 1 and "FAILED" in killed.stdout and "[1]" in killed.stdout
+    assert "a worker process died" in killed.stderr
+    resumed = two_stage("--workers", "2", timeout=120)  # the killed rank runs again, the others are skipped
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    stats = json.loads((tmp_path / "out" / "logs" / "make" / "stats.json").read_text())
+    writer = next(step for step in stats if "Jsonl" in step["name"])
+    assert writer["stats"]["total"]["total"] == 15, "the stats of the 2 ranks of the first run are merged in"
 
 
 def test_rerun_skips_completed_and_changed_settings_never_serve_stale_output(two_stage, tmp_path):

@@ -644,9 +644,65 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
     def run(self):
         self.start_method = pool_start_method()
         ranks = range(self.local_rank_offset, self.local_rank_offset + self.local_tasks)
-        self._progress_start = (time.time(), self.local_tasks - len(self.get_incomplete_ranks(ranks)))
+        incomplete = self.get_incomplete_ranks(ranks)
+        self._progress_start = (time.time(), self.local_tasks - len(incomplete))
         self._finished_here = 0  # the one-worker path runs ranks in this process, without datatrove's counter
-        return super().run()
+        if self.workers == 1 or not incomplete:
+            super().run()
+        else:
+            self._run_pool(incomplete)
+        return self._merge_rank_stats()
+
+    def _run_pool(self, ranks_to_run: list[int]) -> None:
+        """datatrove's pool of workers, watched: a worker that dies (killed, out of memory) fails the stage.
+
+        datatrove's pool replaces a dead worker but never gets the result of the rank it ran, so the run waited
+        forever; here the set of worker processes is checked every second while results are awaited.
+        """
+        import multiprocess
+
+        self._launched = True
+        self.save_executor_as_json()
+        manager = multiprocess.Manager()
+        try:
+            ranks_q = manager.Queue()
+            for local_rank in range(self.workers):
+                ranks_q.put(local_rank)
+            completed = manager.Value("i", self.local_tasks - len(ranks_to_run))
+            run_rank = functools.partial(
+                self._launch_run_for_rank, ranks_q=ranks_q, completed=completed, completed_lock=manager.Lock()
+            )
+            with multiprocess.get_context(self.start_method).Pool(self.workers) as pool:
+                workers = {process.pid for process in pool._pool}
+                results = pool.imap_unordered(run_rank, ranks_to_run)
+                for _ in ranks_to_run:
+                    while True:
+                        try:
+                            results.next(timeout=1.0)
+                            break
+                        except multiprocess.TimeoutError:
+                            if {process.pid for process in pool._pool} != workers:  # one died and was replaced
+                                lost = self.get_incomplete_ranks(ranks_to_run)
+                                raise RuntimeError(
+                                    f"a worker process died (killed, or out of memory) while ranks {lost} ran"
+                                ) from None
+        finally:
+            manager.shutdown()
+
+    def _merge_rank_stats(self):
+        """The stage's stats.json from every rank's stats file, once every rank is complete (datatrove's local run
+        merges only the ranks it ran itself: after a resume the summary counted the resumed ranks alone)."""
+        from datatrove.utils.stats import PipelineStats
+
+        ranks = range(self.local_rank_offset, self.local_rank_offset + self.local_tasks)
+        if self.get_incomplete_ranks(ranks):
+            return None
+        merged = PipelineStats()
+        for path in sorted((Path(self.logging_dir.path) / "stats").glob("*.json")):
+            merged += PipelineStats.from_json(json.loads(path.read_text()))
+        with self.logging_dir.open("stats.json", "wt") as handle:
+            merged.save_to_disk(handle)
+        return merged
 
     def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
         try:
