@@ -42,6 +42,7 @@ parser.add_argument("--docs-per-rank", type=int, default=5)
 parser.add_argument("--fail-rank", type=int, default=-1, help="rank of stage 'make' that raises")
 parser.add_argument("--unpicklable", action="store_true", help="it raises an error pickle cannot rebuild")
 parser.add_argument("--kill-rank", type=int, default=-1, help="rank of stage 'make' whose process is killed")
+parser.add_argument("--sleep-seconds", type=float, default=0, help="each rank of stage 'make' waits this long")
 parser.add_argument("--prefix-file", type=Path, default=None, help="an input: its text starts every document")
 add_executor_arguments(parser, logging_dir="{output}/logs", tasks=3)
 
@@ -61,10 +62,12 @@ class TwoArgumentError(ValueError):
         super().__init__(f"rank {rank}: {what}")
 
 
-def fail_on_rank(data, rank, world_size, fail_rank, unpicklable, kill_rank):
+def fail_on_rank(data, rank, world_size, fail_rank, unpicklable, kill_rank, sleep_seconds):
     import os
     import signal
+    import time
 
+    time.sleep(sleep_seconds)
     if rank == kill_rank:
         os.kill(os.getpid(), signal.SIGKILL)  # the worker process dies, as when the OOM killer takes it
     for doc in data:
@@ -84,7 +87,13 @@ if __name__ == "__main__":
             "make",
             [
                 partial(make_docs, docs_per_rank=ARGS.docs_per_rank, prefix=prefix),
-                partial(fail_on_rank, fail_rank=ARGS.fail_rank, unpicklable=ARGS.unpicklable, kill_rank=ARGS.kill_rank),
+                partial(
+                    fail_on_rank,
+                    fail_rank=ARGS.fail_rank,
+                    unpicklable=ARGS.unpicklable,
+                    kill_rank=ARGS.kill_rank,
+                    sleep_seconds=ARGS.sleep_seconds,
+                ),
                 JsonlWriter(str(made), compression=None),
             ],
             outputs=[made],
@@ -301,12 +310,18 @@ def test_slurm_wait_fails_fast_naming_the_failed_rank(slurm_cluster, two_stage, 
 def test_slurm_without_wait_returns_after_submitting(slurm_cluster, two_stage, tmp_path):
     from trove_blocks.executors import wait_for_slurm_jobs
 
-    done = two_stage("--executor", "slurm", "--tasks", "2")
+    done = two_stage("--executor", "slurm", "--tasks", "2", "--sleep-seconds", "20")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "not waiting" in done.stdout
+    assert "slurm run: submitted" in done.stdout and "not waiting" in done.stdout
     job_ids = [part.split("=")[1] for part in done.stdout.split("(")[1].split(")")[0].split(", ")]
+    # while they run, a re-run (other settings or not) would mix its output with theirs: refused, nothing reset
+    again = two_stage("--executor", "slurm", "--tasks", "2", "--docs-per-rank", "3")
+    assert again.returncode == 2 and "slurm run: REFUSED" in again.stdout, again.stdout + again.stderr
+    assert "still queued or running (stage make: " in again.stdout and "scancel " in again.stdout
     wait_for_slurm_jobs(job_ids)
     assert len(read_ids(tmp_path / "out" / "made")) == 10
+    after = two_stage("--executor", "slurm", "--tasks", "2", "--wait", "--sleep-seconds", "20")
+    assert after.returncode == 0 and "slurm run: ok" in after.stdout, "once they ended, nothing to run again"
 
 
 @pytest.mark.slurm

@@ -32,7 +32,7 @@ from datatrove.executor import slurm as datatrove_slurm
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
 
-from trove_blocks.io import files_fingerprint
+from trove_blocks.io import files_fingerprint, write_json_atomic
 from trove_blocks.progress import duration
 
 EXECUTORS = ("local", "slurm", "ray")
@@ -141,17 +141,28 @@ class RunReport:
     seconds: float
     finished: bool = True
     job_ids: dict[str, str] = field(default_factory=dict)
+    refused: str | None = None
 
     @property
     def ok(self) -> bool:
-        return all(stage.ok for stage in self.stages)
+        return self.refused is None and all(stage.ok for stage in self.stages)
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.ok else 1
+        return 2 if self.refused else 0 if self.ok else 1
+
+    @property
+    def verdict(self) -> str:
+        if self.refused:
+            return "REFUSED"
+        if not self.finished:
+            return "submitted"
+        return "ok" if self.ok else "FAILED"
 
     def describe(self) -> str:
         """A short human summary: per stage its state, failed ranks and their log files."""
+        if self.refused:
+            return self.refused
         lines = []
         if not self.finished:
             jobs = ", ".join(f"{name}={job}" for name, job in self.job_ids.items())
@@ -370,6 +381,15 @@ def run_stages(
     started = time.monotonic()
     root = Path(settings.logging_dir)
     stage_dirs = [root / stage.name for stage in stages]
+    if busy := _slurm_jobs_still_alive(stages, stage_dirs):
+        # resetting or resubmitting now would mix their output with this run's (they write as they finish)
+        jobs = "; ".join(f"stage {name}: {', '.join(ids)}" for name, ids in busy.items())
+        refused = (
+            f"Slurm jobs of an earlier submission are still queued or running ({jobs}); wait for them to end "
+            f"(squeue -j ...), or cancel them (scancel {' '.join(job for ids in busy.values() for job in ids)}), "
+            "then run again"
+        )
+        return RunReport(settings.executor, [], time.monotonic() - started, refused=refused)
     earlier_reset = False
     fingerprint_of = functools.cache(files_fingerprint)  # a folder read by two stages is listed once
     for stage, stage_dir in zip(stages, stage_dirs):
@@ -381,6 +401,31 @@ def run_stages(
     if settings.executor == "ray":
         return _run_ray(settings, stages, stage_dirs, started)
     return _run_local(settings, stages, stage_dirs, started)
+
+
+#: per stage folder: the Slurm jobs its last submission launched (the stage's array job and its merge-stats job)
+SLURM_JOBS_FILE = "slurm_jobs.json"
+
+
+def _slurm_jobs_still_alive(stages: Sequence[Stage], stage_dirs: Sequence[Path]) -> dict[str, list[str]]:
+    """Per stage, the jobs of its last Slurm submission that are still pending or running (none when Slurm is not
+    installed or its controller does not answer: such jobs cannot be writing then)."""
+    recorded = {}
+    for stage, stage_dir in zip(stages, stage_dirs):
+        record = stage_dir / SLURM_JOBS_FILE
+        if record.is_file():
+            recorded[stage.name] = [str(job) for job in json.loads(record.read_text())["jobs"]]
+    if not recorded:
+        return {}
+    ids = sorted({job for jobs in recorded.values() for job in jobs})
+    try:
+        done = subprocess.run(
+            ["squeue", "-h", "-j", ",".join(ids), "-o", "%F"], capture_output=True, text=True, timeout=30
+        )
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return {}
+    alive = set(done.stdout.split()) if done.returncode == 0 else set()
+    return {name: [job for job in jobs if job in alive] for name, jobs in recorded.items() if alive & set(jobs)}
 
 
 def _stage_tasks(stage: Stage, settings: ExecutionSettings) -> int:
@@ -816,6 +861,10 @@ def _run_slurm(settings, stages, stage_dirs, job_name, started) -> RunReport:
         previous = executor
     executors[-1].run()  # datatrove launches the unlaunched dependencies first
     job_ids = {stage.name: str(ex.job_id) for stage, ex in zip(stages, executors) if ex.job_id not in (None, -1)}
+    for stage, stage_dir, executor in zip(stages, stage_dirs, executors):
+        if stage.name in job_ids:  # a re-run refuses to reset or resubmit while these are alive
+            jobs = [job_ids[stage.name], *([str(executor.merge_stats_job_id)] if executor.merge_stats_job_id else [])]
+            write_json_atomic(stage_dir / SLURM_JOBS_FILE, {"jobs": jobs})
     if not settings.wait:
         reports = [
             StageReport(stage.name, _stage_tasks(stage, settings), d, [], [], {}, None)
@@ -877,7 +926,10 @@ def wait_for_slurm_jobs(
 
 def finish(report: RunReport, *, outputs: dict[str, Any] | None = None, counts: dict[str, int] | None = None) -> int:
     """Print the end-of-run summary (counts, outputs, time, failures) and return the process exit code."""
-    print(f"\n== {report.executor} run: {'ok' if report.ok else 'FAILED'} in {report.seconds:.1f} s")
+    print(f"\n== {report.executor} run: {report.verdict} in {report.seconds:.1f} s")
+    if report.refused:
+        print(f"   {report.refused}")
+        return report.exit_code
     if counts:
         print("   " + ", ".join(f"{key}: {value}" for key, value in counts.items()))
     for name, path in (outputs or {}).items():
