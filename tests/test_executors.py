@@ -320,8 +320,26 @@ def test_slurm_without_wait_returns_after_submitting(slurm_cluster, two_stage, t
     assert "still queued or running (stage make: " in again.stdout and "scancel " in again.stdout
     wait_for_slurm_jobs(job_ids)
     assert len(read_ids(tmp_path / "out" / "made")) == 10
+    records = (tmp_path / "out" / "logs").glob("*/slurm_jobs.json")  # the stages' jobs and merge-stats jobs
+    wait_for_slurm_jobs([job for record in records for job in json.loads(record.read_text())["jobs"]])
     after = two_stage("--executor", "slurm", "--tasks", "2", "--wait", "--sleep-seconds", "20")
     assert after.returncode == 0 and "slurm run: ok" in after.stdout, "once they ended, nothing to run again"
+
+
+@pytest.mark.slurm
+@pytest.mark.parametrize(
+    ("flags", "answer"),
+    [
+        (("--partition", "nope"), "invalid partition specified: nope"),
+        (("--time", "banana"), "Invalid --time specification"),
+        (("--mem-per-cpu-gb", "100000"), "Requested node configuration is not available"),
+        (("--sbatch-arg", "bogus-opt=1"), "unrecognized option '--bogus-opt=1'"),
+    ],
+)
+def test_slurm_flags_the_cluster_would_refuse_are_named_before_submitting(slurm_cluster, two_stage, flags, answer):
+    done = two_stage("--executor", "slurm", *flags)
+    assert done.returncode == 2 and "Slurm would refuse these jobs" in done.stderr and answer in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.slurm

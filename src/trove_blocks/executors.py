@@ -289,6 +289,8 @@ def settings_from_args(args: argparse.Namespace) -> ExecutionSettings:
     venv_activate = resolve_venv_activate(args.venv_path)
     # the flags are consistent: now ask the cluster and the jobs' environment, still before submitting anything
     partition = args.partition or default_partition()
+    time_limit = args.time or SLURM_DEFAULT_TIME
+    check_slurm_request(partition, time_limit, cpus, mem, args.qos, sbatch_args)
     check_job_environment(venv_activate)
     return ExecutionSettings(
         executor="slurm",
@@ -297,7 +299,7 @@ def settings_from_args(args: argparse.Namespace) -> ExecutionSettings:
         logging_dir=args.logging_dir,
         wait=args.wait,
         partition=partition,
-        time=args.time or SLURM_DEFAULT_TIME,
+        time=time_limit,
         cpus_per_task=cpus,
         mem_per_cpu_gb=mem,
         qos=args.qos,
@@ -661,6 +663,29 @@ def default_partition() -> str:
     if partitions:
         return partitions[0]
     raise UsageError("--executor slurm: the cluster has no partition; pass --partition")
+
+
+def check_slurm_request(
+    partition: str, time_limit: str, cpus: int, mem_gb: int, qos: str | None, sbatch_args: dict[str, str]
+) -> None:
+    """Ask Slurm whether it would take a job with these flags (``sbatch --test-only``: nothing is submitted); a
+    UsageError quotes its answer (an unknown partition, a malformed --time, more memory or CPUs than a node has,
+    an option sbatch does not know) instead of a traceback at the first real submission."""
+    flags = [f"--partition={partition}", f"--time={time_limit}", f"--cpus-per-task={cpus}", f"--mem-per-cpu={mem_gb}G"]
+    flags += [f"--qos={qos}"] if qos else []
+    flags += [f"--{key}={value}" if value else f"--{key}" for key, value in sbatch_args.items()]
+    try:
+        done = subprocess.run(
+            ["sbatch", "--test-only", *flags, "--wrap=true"], capture_output=True, text=True, timeout=60
+        )
+    except FileNotFoundError as error:
+        raise UsageError("--executor slurm: sbatch not found; install Slurm or start the local cluster") from error
+    if done.returncode != 0 or "allocation failure" in done.stderr:
+        answer = "; ".join(line.strip() for line in done.stderr.splitlines() if line.strip() and "--help" not in line)
+        raise UsageError(
+            f"--executor slurm: Slurm would refuse these jobs ({answer}); check --partition, --time, "
+            "--cpus-per-task, --mem-per-cpu-gb, --qos and --sbatch-arg"
+        )
 
 
 def check_job_environment(venv_activate: str | None) -> None:
