@@ -246,6 +246,21 @@ def test_rerun_skips_completed_and_changed_settings_never_serve_stale_output(two
     assert read_ids(tmp_path / "out" / "counted") == read_ids(made)
 
 
+def test_a_run_with_another_output_folder_leaves_the_earlier_one_alone(two_stage, tmp_path):
+    first = two_stage()
+    assert first.returncode == 0
+    moved = subprocess.run(
+        [sys.executable, str(tmp_path / "two_stage.py"), "--output", str(tmp_path / "elsewhere")]
+        + ["--logging-dir", str(tmp_path / "out" / "logs"), "--tasks", "2"],  # the same logs, another output
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert moved.returncode == 0, moved.stderr[-3000:]
+    assert "settings changed since its last run (output, tasks)" in moved.stderr
+    assert len(read_ids(tmp_path / "out" / "made")) == 15, "the earlier run's output in its own folder stays"
+
+
 def test_a_changed_input_reruns_its_stage_and_the_stages_after_it(two_stage, tmp_path):
     prefix = tmp_path / "prefix.txt"
     prefix.write_text("A ")

@@ -469,8 +469,17 @@ def _reset_if_settings_changed(
         for sub in ("completions", "stats", "logs", "slurm_logs"):
             shutil.rmtree(stage_dir / sub, ignore_errors=True)
         (stage_dir / "stats.json").unlink(missing_ok=True)
-        for out in {*stage.outputs, *(previous or {}).get("outputs", [])}:
-            _remove(Path(out))
+        current = [Path(out).resolve() for out in stage.outputs]
+        for out in current:
+            _remove(out)
+        # an earlier output beside a current one (another --layout, --modes) goes too; one elsewhere (another
+        # --output) is another run's result and stays
+        folders = {out.parent for out in current}
+        for out in map(Path, (previous or {}).get("outputs", [])):
+            if out not in current and out.parent in folders:
+                _remove(out)
+            elif out not in current and out.exists():
+                logger.info(f"stage {stage.name}: the earlier run's output {out} is elsewhere and stays as it is")
     stage_dir.mkdir(parents=True, exist_ok=True)
     tmp = record.with_suffix(".tmp")
     tmp.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
@@ -489,7 +498,7 @@ def _remove(path: Path) -> None:
 def _changed_keys(previous: dict[str, Any], current: dict[str, Any]) -> str:
     old, new = previous.get("settings", {}), current.get("settings", {})
     keys = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
-    if previous.get("tasks") != current.get("tasks"):
+    if previous.get("tasks") != current.get("tasks") and "tasks" not in keys:  # the stage's own task count
         keys.insert(0, "tasks")
     return ", ".join(keys) or "no record of the earlier settings"
 
