@@ -39,14 +39,14 @@ def long_enough(doc: Document, min_words: int) -> bool | tuple[bool, str]:
     return False, f"fewer_than_{min_words}_words"
 
 
-def build_parser(output: Path = DEFAULT_OUTPUT, executor: str = "local") -> argparse.ArgumentParser:
+def build_parser(output: Path = DEFAULT_OUTPUT, executor: str = "local", tasks: int = 1) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument("--input", type=Path, default=DEFAULT_INPUT, help="folder of JSONL files ({text, id, ...})")
     parser.add_argument("--output", type=Path, default=output, help="kept/ and excluded/ are written here")
     parser.add_argument("--min-words", type=int, default=50, help="keep documents with at least this many words")
-    add_executor_arguments(parser, logging_dir="{output}/logs", executor=executor)
+    add_executor_arguments(parser, logging_dir="{output}/logs", executor=executor, tasks=tasks)
     return parser
 
 

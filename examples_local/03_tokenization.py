@@ -24,7 +24,7 @@ from datatrove.pipeline.tokens import DocumentTokenizer, TokensCounter
 from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
-from trove_blocks.tokenizers import load_tokenizer, tokenizer_file
+from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer, tokenizer_file
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_INPUT = REPO / "examples_local" / "data" / "real_text"
@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     args, settings = parse_settings(parser, argv)
     if not sorted(args.input.glob("*.jsonl")):
         parser.error(f"--input {args.input}: no *.jsonl files there")
+    try:
+        tokenizer_file(args.tokenizer)
+    except TokenizerLoadError as error:
+        parser.error(f"--tokenizer: {error}")
     counted, tokens = args.output / "counted", args.output / "tokens"
     pipeline = [
         JsonlReader(str(args.input), glob_pattern="*.jsonl"),

@@ -175,16 +175,16 @@ def main(argv: list[str] | None = None) -> int:
             window = losses[-args.log_every :]
             print(f"step {step:4d}  epoch {dataset.epoch}  loss {sum(window) / len(window):.3f}", flush=True)
     elapsed = time.monotonic() - train_started
-    head = losses[: args.log_every]
-    tail = losses[-args.log_every :]
-    first, last = sum(head) / len(head), sum(tail) / len(tail)
+    window = min(args.log_every, args.steps // 2)  # the first and last windows never share a step
+    head, tail = losses[:window], losses[len(losses) - window :]
+    first, last = (sum(head) / window, sum(tail) / window) if window else (losses[0], losses[-1])
     print(
         f"== training: {args.steps} steps in {elapsed:.1f} s ({args.steps / elapsed:.1f} steps/s); "
-        f"loss {first:.3f} -> {last:.3f} (first and last {args.log_every} steps); "
+        f"loss {first:.3f} -> {last:.3f} (first and last {window} steps); "
         f"total {time.monotonic() - started:.1f} s\n   packed data: {manifest}\n"
         f"   loader state: epoch {dataset.state_dict()['epoch']}, position {dataset.state_dict()['position']}"
     )
-    if not last < first:
+    if window and not last < first:
         print("loss did not go down")
         return 1
     return 0

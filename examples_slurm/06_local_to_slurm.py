@@ -22,9 +22,8 @@ DEFAULT_OUTPUT = REPO / "examples_slurm" / "output" / "06_local_to_slurm"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = TUTORIAL_01["build_parser"](output=DEFAULT_OUTPUT, executor="slurm")
+    parser = TUTORIAL_01["build_parser"](output=DEFAULT_OUTPUT, executor="slurm", tasks=4)
     parser.description = __doc__.split("\n\n")[0]
-    parser.set_defaults(tasks=4)
     return TUTORIAL_01["main"](argv, parser=parser)
 
 

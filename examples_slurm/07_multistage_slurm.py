@@ -42,6 +42,9 @@ DEFAULT_INPUT = REPO / "examples_local" / "data" / "real_text"
 DEFAULT_OUTPUT = REPO / "examples_slurm" / "output" / "07_multistage_slurm"
 #: 3-word shingles, 8 bands x 4 hashes: pairs above ~(1/8)^(1/4) = 0.59 Jaccard similarity are found with high
 #: probability (datatrove's default, 5-grams and 14 x 8, finds ~0.72 and up: too strict for the GSM8K pairs)
+#: members of a cluster printed by name
+SHOWN_PER_CLUSTER = 3
+
 MINHASH = MinhashConfig(n_grams=3, num_buckets=8, hashes_per_bucket=4)
 
 
@@ -107,10 +110,11 @@ def describe_clusters(kept: list[dict], removed: list[dict]) -> dict[str, int]:
                 members[cluster].append((state, doc))
     print(f"\n{len(members)} clusters of near-duplicates:")
     for docs in sorted(members.values(), key=lambda cluster: sorted(d["id"] for _, d in cluster)):
-        ids = ", ".join(
-            f"{doc['id']}{'' if state == 'kept' else ' (removed)'}" for state, doc in sorted(docs, key=lambda x: x[0])
-        )
-        print(f"  {ids}")
+        ordered = sorted(docs, key=lambda x: x[0])  # the kept one first
+        shown = [f"{doc['id']}{'' if state == 'kept' else ' (removed)'}" for state, doc in ordered[:SHOWN_PER_CLUSTER]]
+        if len(ordered) > SHOWN_PER_CLUSTER:  # a large cluster: its first members and how many were removed
+            shown.append(f"... ({sum(state == 'removed' for state, _ in ordered)} removed)")
+        print(f"  {', '.join(shown)}")
     return dict(sorted(Counter(doc["metadata"].get("source", "?") for doc in removed).items()))
 
 

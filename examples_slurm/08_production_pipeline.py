@@ -32,6 +32,7 @@ from datatrove.pipeline.filters import LanguageFilter
 from datatrove.pipeline.readers import JsonlReader
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
+from trove_blocks.tokenizers import TokenizerLoadError, tokenizer_file
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "examples_local" / "data"
@@ -131,7 +132,10 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
         return [JsonlReader(kept_dir, glob_pattern="*.jsonl"), JsonlReader(curated_dir, glob_pattern="*.jsonl")]
 
     deduped, tokens = out / "deduped", out / "tokens"
-    minhash = TUTORIAL_07["minhash_stages"](filtered_documents, out / "minhash", deduped, out / "minhash_removed")
+    # the curated text is read first by the minhash stages: an edit of it re-runs them, not the web extraction
+    minhash = TUTORIAL_07["minhash_stages"](
+        filtered_documents, out / "minhash", deduped, out / "minhash_removed", inputs=(args.text,)
+    )
     tokenize = [
         JsonlReader(str(deduped), glob_pattern="*.jsonl"),
         *TUTORIAL_03["tokenize_pipeline"](args.tokenizer, tokens),
@@ -141,7 +145,7 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
             "extract_filter",
             extract_filter,
             outputs=[filtered / sub for sub in ("extracted", "excluded", "kept")],
-            inputs=[args.warc, args.html, args.text],
+            inputs=[args.warc, args.html],
         ),
         *minhash,
         Stage("tokenize", tokenize, outputs=[tokens]),
@@ -154,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     for flag, folder in (("--warc", args.warc), ("--html", args.html), ("--text", args.text)):
         if not folder.is_dir():
             parser.error(f"{flag} {folder}: no such folder")
+    try:
+        tokenizer_file(args.tokenizer)
+    except TokenizerLoadError as error:
+        parser.error(f"--tokenizer: {error}")
     if args.kill_rank_once is not None and not 0 <= args.kill_rank_once < args.tasks:
         parser.error(f"--kill-rank-once {args.kill_rank_once}: ranks are 0..{args.tasks - 1}")
     # the kill switch is a demo of a failure, not a setting of the output: a re-run without it must resume
