@@ -90,7 +90,8 @@ def build_dataset(args: argparse.Namespace) -> Path:
         columns = [pa.ListArray.from_arrays(offsets, pa.array(column.reshape(-1))) for column in (ids, mask, labels)]
         table = pa.Table.from_arrays([*columns, pa.array(lengths, type=pa.list_(pa.int32()))], schema=schema)
         path = root / "bench" / f"shard_{index:04d}.parquet"
-        pq.write_table(table, path, row_group_size=args.row_group_rows, compression="snappy")
+        # page CRCs as PackedParquetWriter writes them: the loader verifies them, the floor does not
+        pq.write_table(table, path, row_group_size=args.row_group_rows, compression="snappy", write_page_checksum=True)
         record.shard_files.append(shard_record(root, path, len(part)))
         record.sequences += len(part)
         record.tokens += int(mask.sum())
