@@ -162,6 +162,23 @@ def test_changed_inputs_are_packed_again_and_leave_no_stale_exclusions(tmp_path,
     assert json.loads((out / "b" / "b_stats.json").read_text())["samples"] == 1
 
 
+def test_skip_existing_packs_again_after_a_local_tokenizer_file_changed(tmp_path, script):
+    from trove_blocks.tokenizers import tokenizer_file
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_text('{"text": "One document."}\n')
+    tokenizer = tmp_path / "tokenizer.json"
+    tokenizer.write_bytes(tokenizer_file("cl100k_base").read_bytes())
+    out = tmp_path / "packed"
+    args = ("--input", raw, "--output", out, "--tokenizer", tokenizer, "--max-seq-length", "64", "--skip-existing")
+    assert script(SCRIPT, *args).returncode == 0
+    assert "skip a: " in script(SCRIPT, *args).stdout
+    tokenizer.write_text(tokenizer.read_text() + "\n")  # edited (here without changing its vocabulary)
+    again = script(SCRIPT, *args)
+    assert again.returncode == 0 and "skip a: " not in again.stdout
+
+
 def test_verify_names_a_damaged_manifest(tmp_path, script):
     manifest = tmp_path / "manifest.json"
     for text, code, message in (

@@ -50,6 +50,7 @@ from trove_blocks.manifest import (
     write_split_record,
 )
 from trove_blocks.packing import PackedRow, labels_and_attention_mask, make_packer
+from trove_blocks.tokenizers import tokenizer_inputs
 
 GB = 1024**3
 EOS_CANDIDATES = ("<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "<|im_end|>", "[SEP]")
@@ -309,13 +310,17 @@ class PackedParquetWriter(PipelineStep):
 
     @property
     def row_settings(self) -> dict:
-        """The settings that shape the rows (recorded per split; --skip-existing compares them)."""
-        return {
+        """The settings that shape the rows (recorded per split; --skip-existing compares them). A local tokenizer
+        file or folder counts by its fingerprint too (size and modification time): editing it changes the rows."""
+        settings = {
             "tokenizer": self.tokenizer_spec,
             "max_seq_length": self.max_seq_length,
             "packing": self.packing,
             "eos_token": self.eos_token,
         }
+        for path in tokenizer_inputs(self.tokenizer_spec):
+            settings["tokenizer_fingerprint"] = files_fingerprint(path)
+        return settings
 
     @cached_property
     def encoder(self) -> TokenBatchEncoder:
