@@ -342,6 +342,27 @@ def test_slurm_without_wait_returns_after_submitting(slurm_cluster, two_stage, t
 
 
 @pytest.mark.slurm
+def test_waiting_for_slurm_jobs_reports_progress(slurm_cluster):
+    from datatrove.utils.logging import logger
+
+    from trove_blocks.executors import wait_for_slurm_jobs
+
+    submitted = subprocess.run(
+        ["sbatch", "--parsable", "--wrap", "sleep 4"], capture_output=True, text=True, check=True
+    )
+    lines = []
+    sink = logger.add(lambda message: lines.append(message.record["message"]), level="INFO")
+    try:
+        wait_for_slurm_jobs(
+            [submitted.stdout.strip().split(";")[0]], progress=lambda: "ranks done: x 0/1", progress_seconds=1
+        )
+    finally:
+        logger.remove(sink)
+    waiting = [line for line in lines if line.startswith("waiting for Slurm for ")]
+    assert waiting and "1 of 1 jobs still queued or running; ranks done: x 0/1" in waiting[0]
+
+
+@pytest.mark.slurm
 @pytest.mark.parametrize(
     ("flags", "answer"),
     [

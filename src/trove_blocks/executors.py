@@ -57,6 +57,8 @@ RESERVED_SBATCH_KEYS = {"array", "dependency", "output", "error", "job-name", "e
 
 #: how often --wait asks squeue, in seconds
 SLURM_POLL_SECONDS = 1.0
+#: seconds between two progress lines while --wait waits for Slurm jobs
+SLURM_PROGRESS_SECONDS = 30.0
 
 RUN_SETTINGS_FILE = "trove_run.json"
 
@@ -917,7 +919,15 @@ def _run_slurm(settings, stages, stage_dirs, job_name, started) -> RunReport:
                 return {later for entry in chain[k:] for later in (entry[0], entry[3]) if later and later != job}
         return set()
 
-    wait_for_slurm_jobs([job for entry in chain for job in (entry[0], entry[3]) if job], doomed=doomed)
+    def progress() -> str:
+        done = [
+            f"{stage.name} {len(_completed_ranks(stage_dir))}/{ex.tasks}"
+            for stage, stage_dir, ex in zip(stages, stage_dirs, executors)
+        ]
+        return "ranks done: " + ", ".join(done)
+
+    jobs = [job for entry in chain for job in (entry[0], entry[3]) if job]
+    wait_for_slurm_jobs(jobs, doomed=doomed, progress=progress)
     reports = [
         _stage_report(stage, stage_dir, executor.tasks, slurm_job=job_ids.get(stage.name))
         for stage, stage_dir, executor in zip(stages, stage_dirs, executors)
@@ -929,8 +939,11 @@ def wait_for_slurm_jobs(
     job_ids: Sequence[str],
     poll_seconds: float = SLURM_POLL_SECONDS,
     doomed: Callable[[set[str]], set[str]] | None = None,
+    progress: Callable[[], str] | None = None,
+    progress_seconds: float = SLURM_PROGRESS_SECONDS,
 ) -> None:
-    """Block until none of ``job_ids`` is pending or running.
+    """Block until none of ``job_ids`` is pending or running; every ``progress_seconds`` it logs how many are left
+    and ``progress()`` (e.g. the ranks done per stage), so a long wait is not silent.
 
     Jobs that can never run are cancelled instead of waited on: those pending with reason
     DependencyNeverSatisfied (clusters without ``DependencyParameters=kill_invalid_depend`` keep them forever),
@@ -938,6 +951,7 @@ def wait_for_slurm_jobs(
     (Slurm itself only notices at its next scheduling pass, up to a minute later).
     """
     pending = set(job_ids)
+    started = last_report = time.monotonic()
     while pending:
         out = _slurm_command("squeue", "-h", "-j", ",".join(sorted(pending)), "-o", "%F|%T|%r")
         alive, cancel = set(), set()
@@ -951,6 +965,13 @@ def wait_for_slurm_jobs(
         if cancel:
             subprocess.run(["scancel", *sorted(cancel)], check=False, capture_output=True)
         pending &= alive
+        if pending and time.monotonic() - last_report >= progress_seconds:
+            last_report = time.monotonic()
+            detail = f"; {progress()}" if progress else ""
+            logger.info(
+                f"waiting for Slurm for {duration(last_report - started)}: {len(pending)} of {len(job_ids)} jobs "
+                f"still queued or running{detail}"
+            )
         if pending:
             time.sleep(poll_seconds)
 
