@@ -189,6 +189,8 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
             parser.error(f"--font {args.font}: not a usable TrueType/OpenType font ({error})")
     if not args.input.is_dir() or not sorted(args.input.rglob("*.parquet")):
         parser.error(f"--input {args.input}: no *.parquet files there (download: pipelines/finewiki_download.py)")
+    if args.output.resolve().is_relative_to(args.input.resolve()):
+        parser.error(f"--output {args.output} is inside --input {args.input}: its Parquet would be read as input")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -132,6 +132,8 @@ def test_help_and_bad_flags(script):
     assert bad.returncode == 2 and "modes" in bad.stderr
     missing = script(SCRIPT, "--input", "/nonexistent")
     assert missing.returncode == 2 and "no *.parquet" in missing.stderr
+    inside = script(SCRIPT, "--input", SAMPLE, "--output", SAMPLE / "out")
+    assert inside.returncode == 2 and "is inside --input" in inside.stderr
 
 
 def test_download_status_and_dry_run_work_offline(tmp_path, script):
