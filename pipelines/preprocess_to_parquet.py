@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 from datatrove.pipeline.filters import LambdaFilter
-from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
 from trove_blocks.curriculum.registry import DEFAULT_REGISTRY, load_registry
@@ -38,6 +37,7 @@ from trove_blocks.packing import PACKING_STRATEGIES
 from trove_blocks.readers.curriculum import CurriculumJsonlReader, valid_record
 from trove_blocks.taggers.curriculum import CurriculumTagger
 from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer, tokenizer_inputs
+from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter
 from trove_blocks.writers.packed_parquet import GB, PackedManifestWriter, PackedParquetWriter, tag_split
 
 DEFAULT_TOKENIZER = "meta-llama/Llama-3.2-1B"
@@ -187,9 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if todo:
         with atomic_output(paths_file) as handle:
             handle.writelines(f"{path.relative_to(args.input).as_posix()}\n" for path in todo)
-        excluded = JsonlWriter(
-            str(args.output / EXCLUDED_DIR), output_filename="${split}/${rank}.jsonl", compression=None
-        )
+        excluded = AtomicJsonlWriter(str(args.output / EXCLUDED_DIR), output_filename="${split}/${rank}.jsonl")
         pipeline = [
             CurriculumJsonlReader(str(args.input), paths_file=str(paths_file.resolve())),
             tag_split,
