@@ -85,6 +85,32 @@ def test_resume_gives_exactly_the_uninterrupted_batches(processed):
         assert all(np.array_equal(got[key], want[key]) for key in want)
 
 
+def test_resume_reads_on_from_the_saved_position(processed, tmp_path):
+    """Everything before the saved byte position is overwritten with garbage: the resumed batches are unchanged."""
+    import shutil
+
+    data = tmp_path / "processed"
+    shutil.copytree(processed, data)
+    whole = iter(ProcessedPhaseBatches(data, None, **SETTINGS))
+    expected = [as_numpy(next(whole)) for _ in range(8)]
+    first = ProcessedPhaseBatches(data, None, **SETTINGS)
+    stream = iter(first)
+    for _ in range(5):
+        next(stream)
+    saved = json.loads(json.dumps(first.state_dict()))
+    file_index, offset = saved["position"]
+    assert offset > 0
+    path = first.records.files[file_index]
+    raw = path.read_bytes()
+    path.write_bytes(bytes(b if b == 0x0A else 0x78 for b in raw[:offset]) + raw[offset:])  # "xxx" lines
+    resumed = ProcessedPhaseBatches(data, None, **SETTINGS)
+    resumed.load_state_dict(saved)
+    stream = iter(resumed)
+    for want in expected[5:]:
+        got = as_numpy(next(stream))
+        assert all(np.array_equal(got[key], want[key]) for key in want)
+
+
 def test_resume_refuses_a_state_saved_with_other_settings(processed):
     first = ProcessedPhaseBatches(processed, "Simple", **SETTINGS, rank=0, world_size=2)
     next(iter(first))

@@ -59,12 +59,24 @@ class ProcessedDataLoader:
         return stats["difficulty_distribution"].get(self.difficulty_filter, {}).get(self.split, 0)
 
     def __iter__(self) -> Iterator[dict]:
-        for path in self.files:
-            with path.open(encoding="utf-8") as handle:
-                for line_number, line in enumerate(handle, 1):
+        return (record for _, record in self.positioned())
+
+    def positioned(self, start: tuple[int, int] = (0, 0)) -> Iterator[tuple[tuple[int, int], dict]]:
+        """``(position after it, record)`` of each record from ``start``, a ``(file index, byte offset)`` such a
+        position: a reader that saved one goes on from there without reading the records before it again."""
+        first_file, first_offset = start
+        for file_index in range(first_file, len(self.files)):
+            path = self.files[file_index]
+            with path.open("rb") as handle:
+                offset = first_offset if file_index == first_file else 0
+                handle.seek(offset)
+                for line in handle:
+                    record_at, offset = offset, offset + len(line)
+                    if not line.strip():
+                        continue
                     try:
                         record = json.loads(line)
-                    except json.JSONDecodeError as error:
-                        raise ValueError(f"{path}:{line_number}: not a JSON record ({error.msg})") from None
+                    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                        raise ValueError(f"{path}: byte {record_at}: not a JSON record ({error})") from None
                     if self.difficulty_filter is None or record.get("difficulty") == self.difficulty_filter:
-                        yield record
+                        yield (file_index, offset), record

@@ -11,8 +11,8 @@ piece ends and on padding; ``seq_lengths`` as the boundary column).
 
 Rank ``r`` of ``world_size`` takes records ``r, r + world_size, ...`` of the phase's stream; a phase cycles over
 its records epoch after epoch. The state (epoch, next record, rows packed but not yet batched, the row being
-filled) resumes at exactly the next batch: the records before it are read and parsed again,
-but not tokenized again. A state saved with other settings or on other data is refused.
+filled, and the byte position after the last record taken) resumes at exactly the next batch, reading on from
+that position: nothing before it is read again. A state saved with other settings or on other data is refused.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class ProcessedPhaseBatches(BatchSource):
             )
         self.tokenizer_spec, self.max_seq_length, self.batch_size = tokenizer, max_seq_length, batch_size
         self.rank, self.world_size = rank, world_size
-        self._state: dict[str, Any] = {"epoch": 0, "record": 0, "rows": [], "pending": [[], []]}
+        self._state: dict[str, Any] = {"epoch": 0, "record": 0, "position": [0, 0], "rows": [], "pending": [[], []]}
 
     def state_dict(self) -> dict[str, Any]:
         return dict(self._state) | {"settings": self._settings()}
@@ -104,20 +104,22 @@ class ProcessedPhaseBatches(BatchSource):
         packer.restore(*self._state["pending"])
         rows = [PackedRow(np.asarray(ids, dtype=np.int32), lengths) for ids, lengths in self._state["rows"]]
         epoch, next_record = self._state["epoch"], self._state["record"]
+        position = tuple(self._state["position"])
         while True:
             taken = next_record > 0  # a resumed epoch has taken records before
-            for index, record in enumerate(self.records):
-                if index < next_record or index % self.world_size != self.rank:
+            for index, (after, record) in enumerate(self.records.positioned(position), next_record):
+                if index % self.world_size != self.rank:
                     continue
                 taken = True
                 ids = tokenizer.encode(synsql_training_text(record), add_special_tokens=False).ids
                 rows.extend(packer.add(ids))
-                next_record = index + 1
+                next_record, position = index + 1, after
                 while len(rows) >= self.batch_size:
                     batch, rows = rows[: self.batch_size], rows[self.batch_size :]
                     self._state = {
                         "epoch": epoch,
                         "record": next_record,
+                        "position": list(position),
                         "rows": [[row.input_ids.tolist(), list(row.seq_lengths)] for row in rows],
                         "pending": [list(part) for part in packer.pending()],
                     }
@@ -128,7 +130,7 @@ class ProcessedPhaseBatches(BatchSource):
                     f"found no record of difficulty {self.records.difficulty_filter!r}, although its stats.json counts "
                     f"{len(self.records)}; prepare the data again"
                 )
-            epoch, next_record = epoch + 1, 0
+            epoch, next_record, position = epoch + 1, 0, (0, 0)
 
 
 def processed_phase_loaders(data_dir: str | os.PathLike, **settings: Any) -> Callable[[Phase], BatchSource]:
