@@ -261,7 +261,7 @@ def verify_manifest(path: str | os.PathLike) -> list[str]:
     for name, data in manifest["splits"].items():
         try:
             split = SplitRecord.from_dict(data | {"name": name})
-        except (TypeError, AttributeError) as error:  # not a mapping, a field missing or unknown
+        except TypeError as error:  # a field missing or unknown (load_manifest checked it is a mapping)
             problems.append(f"split {name}: not a split record ({error})")
             continue
         if len(split.shard_files) != data.get("shards"):

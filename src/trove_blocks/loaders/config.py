@@ -98,13 +98,16 @@ class LoaderConfig:
         phases = []
         for index, phase in enumerate(data.get("curriculum_phases") or []):
             where = f"curriculum_phases[{index}]"
+            needs = f"{where} needs name, start_step, end_step (+ optional splits, weights)"
+            if not isinstance(phase, dict):
+                raise fail(f"{needs}: got {phase!r}")
+            phase_splits = phase.get("splits")
+            phase_splits = [phase_splits] if isinstance(phase_splits, str) else phase_splits
+            if phase_splits is not None and not all(isinstance(name, str) for name in phase_splits):
+                raise fail(f"{where}: splits must be a list of split names, got {phase_splits!r}")
+            if phase.get("weights") is not None and not _weights_ok(phase["weights"]):
+                raise fail(f"{where}: weights must map categories to weights >= 0, got {phase['weights']!r}")
             try:
-                phase_splits = phase.get("splits")
-                phase_splits = [phase_splits] if isinstance(phase_splits, str) else phase_splits
-                if phase_splits is not None and not all(isinstance(name, str) for name in phase_splits):
-                    raise fail(f"{where}: splits must be a list of split names, got {phase_splits!r}")
-                if phase.get("weights") is not None and not _weights_ok(phase["weights"]):
-                    raise fail(f"{where}: weights must map categories to weights >= 0, got {phase['weights']!r}")
                 phases.append(
                     Phase(
                         name=str(phase["name"]),
@@ -114,12 +117,8 @@ class LoaderConfig:
                         weights=phase.get("weights"),
                     )
                 )
-            except (KeyError, TypeError, ValueError, AttributeError) as error:
-                if isinstance(error, ConfigError):
-                    raise
-                raise fail(
-                    f"{where} needs name, start_step, end_step (+ optional splits, weights): {error!r} in {phase!r}"
-                ) from None
+            except (KeyError, TypeError, ValueError) as error:
+                raise fail(f"{needs}: {error!r} in {phase!r}") from None
         if phases:
             try:
                 CurriculumSchedule(phases)
@@ -193,8 +192,7 @@ def _check_phase(config: LoaderConfig, source, phase: Phase) -> None:
             f"{config.origin}: curriculum phase {phase.name!r}: splits {unknown} are not in the training data "
             f"({', '.join(source.splits)})"
         )
-    chosen = phase.splits or tuple(source.splits)
-    present = {source.splits[name].get("category") or "uncategorized" for name in chosen}
+    present = set((source.subset(phase.splits) if phase.splits else source).splits_by_category())
     missing = [category for category, weight in (phase.weights or {}).items() if weight > 0 and category not in present]
     if missing:
         raise ConfigError(

@@ -135,9 +135,7 @@ class MixtureLoader:
         weights = {category: float(weight) for category, weight in weights.items() if weight > 0}
         if not weights:
             raise ValueError("mixture weights: at least one category needs a weight > 0")
-        by_category: dict[str, list[str]] = {}
-        for name, split in source.splits.items():
-            by_category.setdefault(split.get("category") or "uncategorized", []).append(name)
+        by_category = source.splits_by_category()
         missing = [category for category in weights if category not in by_category]
         if missing:
             raise EmptyManifestError(

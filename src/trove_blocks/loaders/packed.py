@@ -78,6 +78,13 @@ class PackedSource:
     def rows(self) -> int:
         return sum(group.rows for group in self.row_groups)
 
+    def splits_by_category(self) -> dict[str, list[str]]:
+        """The selected splits' names per category, in manifest order ("uncategorized": a split without one)."""
+        by_category: dict[str, list[str]] = {}
+        for name, split in self.splits.items():
+            by_category.setdefault(split.get("category") or "uncategorized", []).append(name)
+        return by_category
+
     def identity(self) -> str:
         """A digest of which rows these are: the row length and each selected split's shards, by the sha256 the
         manifest records (or, in the seed's short format without one, by name and size). A state saved on other
