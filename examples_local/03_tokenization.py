@@ -32,6 +32,17 @@ DEFAULT_OUTPUT = REPO / "examples_local" / "output" / "03_tokenization"
 EOS = "<|endoftext|>"
 
 
+def check_tokenizer(parser: argparse.ArgumentParser, tokenizer: str) -> None:
+    """A usage error naming --tokenizer when the spec cannot be resolved (before any stage is built or submitted).
+
+    Tutorial 08 reuses it.
+    """
+    try:
+        tokenizer_file(tokenizer)
+    except TokenizerLoadError as error:
+        parser.error(f"--tokenizer: {error}")
+
+
 def tokenize_pipeline(tokenizer: str, tokens_dir: Path, counted_dir: Path | None = None) -> list:
     """TokensCounter (+ a writer of the counted documents) -> DocumentTokenizer, in input order (no shuffling).
 
@@ -81,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args, settings = parse_settings(parser, argv)
     if not sorted(args.input.glob("*.jsonl")):
         parser.error(f"--input {args.input}: no *.jsonl files there")
-    try:
-        tokenizer_file(args.tokenizer)
-    except TokenizerLoadError as error:
-        parser.error(f"--tokenizer: {error}")
+    check_tokenizer(parser, args.tokenizer)
     counted, tokens = args.output / "counted", args.output / "tokens"
     pipeline = [
         JsonlReader(str(args.input), glob_pattern="*.jsonl"),
