@@ -1,4 +1,4 @@
-"""Tutorial 01 (spec/01_basic_filtering.md): JsonlReader -> LambdaFilter -> JsonlWriter on real text.
+"""Tutorial 01 (spec/01_basic_filtering.md): CheckedJsonlReader -> LambdaFilter -> JsonlWriter on real text.
 
 Reads the 230 real documents in examples_local/data/real_text/ (Wikipedia paragraphs, GSM8K problems, chat
 transcripts, one-line questions), keeps those with at least --min-words words, writes them to <output>/kept/
@@ -17,10 +17,10 @@ from pathlib import Path
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import LambdaFilter
-from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
+from trove_blocks.readers import CheckedJsonlReader
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_INPUT = REPO / "examples_local" / "data" / "real_text"
@@ -53,7 +53,7 @@ def build_parser(output: Path = DEFAULT_OUTPUT, executor: str = "local", tasks: 
 def build_stages(args: argparse.Namespace) -> list[Stage]:
     kept, excluded = args.output / "kept", args.output / "excluded"
     pipeline = [
-        JsonlReader(str(args.input), glob_pattern="*.jsonl"),
+        CheckedJsonlReader(str(args.input), glob_pattern="*.jsonl"),
         LambdaFilter(
             partial(long_enough, min_words=args.min_words),
             exclusion_writer=JsonlWriter(str(excluded), output_filename="${rank}.jsonl", compression=None),

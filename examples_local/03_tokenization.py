@@ -1,4 +1,4 @@
-"""Tutorial 03 (spec/03_tokenization.md): JsonlReader -> TokensCounter -> DocumentTokenizer with a real tokenizer.
+"""Tutorial 03 (spec/03_tokenization.md): CheckedJsonlReader -> TokensCounter -> DocumentTokenizer, real tokenizer.
 
 Counts and writes the tokens of the 230 real documents in examples_local/data/real_text/ with OpenAI's cl100k
 BPE (the tokenizer of GPT-4-era models; trove_blocks ships it offline, see src/trove_blocks/tokenizers.py).
@@ -19,11 +19,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.tokens import DocumentTokenizer, TokensCounter
 from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
+from trove_blocks.readers import CheckedJsonlReader
 from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer, tokenizer_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     check_tokenizer(parser, args.tokenizer)
     counted, tokens = args.output / "counted", args.output / "tokens"
     pipeline = [
-        JsonlReader(str(args.input), glob_pattern="*.jsonl"),
+        CheckedJsonlReader(str(args.input), glob_pattern="*.jsonl"),
         *tokenize_pipeline(args.tokenizer, tokens, counted),
     ]
     report = run_stages(

@@ -15,10 +15,10 @@ import argparse
 import json
 from pathlib import Path
 
-from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.stats import DocStats, LineStats, StatsMerger, WordStats
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
+from trove_blocks.readers import CheckedJsonlReader
 from trove_blocks.report import read_histogram, read_summary, render_histograms
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 def build_stages(args: argparse.Namespace) -> list[Stage]:
     partial, merged = args.output / "partial", args.output / "merged"
     collect = [
-        JsonlReader(str(args.input), glob_pattern="*.jsonl"),
+        CheckedJsonlReader(str(args.input), glob_pattern="*.jsonl"),
         DocStats(str(partial), groups_to_compute=GROUPS),  # characters: length, ratios of digits, punctuation, ...
         WordStats(str(partial), groups_to_compute=GROUPS),  # spaCy words: counts, lengths, stop words, ...
         LineStats(str(partial), groups_to_compute=GROUPS),  # lines: counts, duplicates, bullets, ...

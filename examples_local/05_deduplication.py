@@ -26,10 +26,11 @@ from pathlib import Path
 from datatrove.data import Document
 from datatrove.pipeline.dedup import ExactDedupConfig, ExactDedupFilter, ExactDedupSignature, ExactFindDedups
 from datatrove.pipeline.extractors import Trafilatura
-from datatrove.pipeline.readers import JsonlReader, WarcReader
+from datatrove.pipeline.readers import WarcReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
+from trove_blocks.readers import CheckedJsonlReader
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "examples_local" / "data"
@@ -49,7 +50,7 @@ def read_sources(warc_dir: Path, text_dir: Path) -> list:
     return [
         WarcReader(str(warc_dir), glob_pattern="*.warc*"),
         Trafilatura(favour_precision=True, timeout=10.0),
-        JsonlReader(str(text_dir), glob_pattern="*.jsonl"),  # passes the extracted pages on, then adds its own
+        CheckedJsonlReader(str(text_dir), glob_pattern="*.jsonl"),  # passes the extracted pages on, then adds its own
     ]
 
 

@@ -32,10 +32,10 @@ from datatrove.pipeline.dedup import (
     MinhashDedupFilter,
     MinhashDedupSignature,
 )
-from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
+from trove_blocks.readers import CheckedJsonlReader
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_INPUT = REPO / "examples_local" / "data" / "real_text"
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     input_dir = str(args.input)
 
     def reader_steps() -> list:
-        return [JsonlReader(input_dir, glob_pattern="*.jsonl")]
+        return [CheckedJsonlReader(input_dir, glob_pattern="*.jsonl")]
 
     kept, removed = args.output / "kept", args.output / "removed"
     stages = minhash_stages(reader_steps, args.output / "work", kept, removed, inputs=(args.input,))

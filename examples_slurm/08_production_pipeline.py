@@ -29,9 +29,9 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters import LanguageFilter
-from datatrove.pipeline.readers import JsonlReader
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
+from trove_blocks.readers import CheckedJsonlReader
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "examples_local" / "data"
@@ -128,7 +128,10 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
 
     def filtered_documents() -> list:
         """The web pages that passed the filters, then the curated text: dedup runs over both together."""
-        return [JsonlReader(kept_dir, glob_pattern="*.jsonl"), JsonlReader(curated_dir, glob_pattern="*.jsonl")]
+        return [
+            CheckedJsonlReader(kept_dir, glob_pattern="*.jsonl"),
+            CheckedJsonlReader(curated_dir, glob_pattern="*.jsonl"),
+        ]
 
     deduped, tokens = out / "deduped", out / "tokens"
     # the curated text is read first by the minhash stages: an edit of it re-runs them, not the web extraction
@@ -136,7 +139,7 @@ def build_stages(args: argparse.Namespace) -> list[Stage]:
         filtered_documents, out / "minhash", deduped, out / "minhash_removed", inputs=(args.text,)
     )
     tokenize = [
-        JsonlReader(str(deduped), glob_pattern="*.jsonl"),
+        CheckedJsonlReader(str(deduped), glob_pattern="*.jsonl"),
         *TUTORIAL_03["tokenize_pipeline"](args.tokenizer, tokens),
     ]
     return [

@@ -92,13 +92,15 @@ class RawRecord:
     def __repr__(self) -> str:
         return f"RawRecord(offset={self.offset}, data={self.data[:40]!r}...)"
 
-    def decode(self, path: str):
+    def decode(self, path: str, index: int | None = None):
+        """The record's value; ``index`` (the record's place in the file) is named by the error if it is invalid."""
         if self._value is not _UNDECODED:
             return self._value
         try:
             return orjson.loads(self.data)
         except orjson.JSONDecodeError as error:
-            raise JsonStreamError(path, self.offset + error.pos, f"invalid JSON in record: {error.msg}") from None
+            what = f"invalid JSON in record: {error.msg}"
+            raise JsonStreamError(path, self.offset + error.pos, what, index) from None
 
 
 class _Window:

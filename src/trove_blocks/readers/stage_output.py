@@ -8,12 +8,13 @@ then failed at the next stage instead of ending with its counts (read = kept 0 +
 from __future__ import annotations
 
 from datatrove.data import DocumentsPipeline
-from datatrove.pipeline.readers import JsonlReader
 from datatrove.utils.logging import logger
 
+from trove_blocks.readers.jsonl import CheckedJsonlReader
 
-class StageOutputJsonlReader(JsonlReader):
-    """datatrove's JsonlReader over an earlier stage's output folder: no file there gives no document."""
+
+class StageOutputJsonlReader(CheckedJsonlReader):
+    """:class:`CheckedJsonlReader` over an earlier stage's output folder: no file there gives no document."""
 
     name = "🐿 Jsonl (stage output)"
 
