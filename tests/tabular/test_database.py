@@ -153,6 +153,19 @@ def test_populate_adds_replaces_and_widens(tmp_path):
     conn.close()
 
 
+def test_populate_takes_the_seeds_name_and_keyword_settings(tmp_path):
+    """The seed's calls: a name and the generator's settings as keywords, positional or by keyword."""
+    db = tmp_path / "sample.db"
+    populate_dataset(db, "train_data", n_samples=80, n_features=20, n_classes=2, random_state=1)
+    populate_dataset(db_path=db, dataset_name="multiclass_data", n_samples=30, n_classes=5, random_state=42)
+    X, y = load_data("train_data", db)
+    expected = make_classification(80, 20, n_informative=10, n_redundant=5, n_classes=2, random_state=1)
+    np.testing.assert_array_equal(X, expected[0])
+    assert set(load_data("multiclass_data", db)[1]) == set(range(5))
+    with pytest.raises(TypeError, match="beside a DatasetSpec"):
+        populate_dataset(db, DatasetSpec("other"), n_samples=5)
+
+
 def test_generate_replaces_an_existing_database_whole(tmp_path):
     db = generate_database(tmp_path / "sample.db", SMALL)
     generate_database(db, [DatasetSpec("only", n_samples=5)])

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,12 +136,22 @@ def generate_database(
     return target
 
 
-def populate_dataset(db_path: str | os.PathLike | None, spec: DatasetSpec, *, replace: bool = False) -> int:
+def populate_dataset(
+    db_path: str | os.PathLike | None, dataset_name: str | DatasetSpec, *, replace: bool = False, **settings: Any
+) -> int:
     """Add one dataset to a database (created when missing) in one transaction; return its ``dataset_id``.
 
+    ``dataset_name`` is a :class:`DatasetSpec`, or a name with the spec's other fields as keywords, as the seed
+    calls it: ``populate_dataset(db_path, "train_data", n_samples=800, n_features=20, n_classes=2)``.
     A dataset of the same name is an error unless ``replace``, which swaps its rows in the same transaction.
     A dataset wider than the ``features`` table adds the missing ``feature_k`` columns.
     """
+    if isinstance(dataset_name, DatasetSpec):
+        if settings:
+            raise TypeError(f"populate_dataset: settings {sorted(settings)} given beside a DatasetSpec; put them in it")
+        spec = dataset_name
+    else:
+        spec = DatasetSpec(dataset_name, **settings)
     path = get_database_path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(path, timeout=60)) as conn:
