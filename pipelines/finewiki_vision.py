@@ -34,7 +34,7 @@ from trove_blocks.readers.finewiki import FineWikiReader
 from trove_blocks.readers.stage_output import StageOutputJsonlReader
 from trove_blocks.render import GRAY_BITS, MODES, VISION_TOKEN_COUNTS, PageStyle, font_characters
 from trove_blocks.taggers.page_render import OVERFLOW_POLICIES, PageRenderer
-from trove_blocks.tokenizers import tokenizer_inputs
+from trove_blocks.tokenizers import TokenizerLoadError, tokenizer_file, tokenizer_inputs
 from trove_blocks.writers.images import ImageFilesWriter, ImageParquetWriter
 from trove_blocks.writers.vision_samples import ArrowConverter, CompressionReportWriter, SplitWriter
 
@@ -191,6 +191,12 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error(f"--input {args.input}: no *.parquet files there (download: pipelines/finewiki_download.py)")
     if args.output.resolve().is_relative_to(args.input.resolve()):
         parser.error(f"--output {args.output} is inside --input {args.input}: its Parquet would be read as input")
+    # last, as it may fetch a hub tokenizer; unchecked, an unusable one failed the first stage's task with a
+    # traceback (on Slurm, after every stage was submitted)
+    try:
+        tokenizer_file(args.tokenizer)
+    except TokenizerLoadError as error:
+        parser.error(f"--tokenizer: {error}")
 
 
 def main(argv: list[str] | None = None) -> int:

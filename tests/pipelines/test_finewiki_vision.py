@@ -136,6 +136,17 @@ def test_help_and_bad_flags(script):
     assert inside.returncode == 2 and "is inside --input" in inside.stderr
 
 
+def test_an_unusable_tokenizer_is_a_usage_error_before_any_stage(tmp_path, script):
+    """As preprocess_to_parquet and tutorial 03 do: the seed's default hub tokenizer, offline and not cached, is
+    named with the hint, not found by the first stage's task."""
+    out = tmp_path / "out"
+    done = script(SCRIPT, "--input", SAMPLE, "--output", out, "--tokenizer", "no-such-org/no-such-tokenizer")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "--tokenizer: Tokenizer not found: 'no-such-org/no-such-tokenizer'" in done.stderr
+    assert "--tokenizer cl100k_base" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
 def test_download_status_and_dry_run_work_offline(tmp_path, script):
     status = script("pipelines/finewiki_download.py", "--status", "--output", tmp_path)
     assert status.returncode == 0 and "no parquet files" in status.stdout
