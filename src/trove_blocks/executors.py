@@ -273,7 +273,8 @@ def settings_from_args(args: argparse.Namespace) -> ExecutionSettings:
     if args.executor != "slurm":
         given = [flag for dest, flag in SLURM_ONLY_FLAGS.items() if getattr(args, dest) is not None]
         if given:
-            raise UsageError(f"{', '.join(given)} only apply to --executor slurm (got --executor {args.executor})")
+            verb = "applies" if len(given) == 1 else "apply"
+            raise UsageError(f"{', '.join(given)} only {verb} to --executor slurm (got --executor {args.executor})")
         return ExecutionSettings(
             executor=args.executor,
             tasks=args.tasks,
