@@ -211,6 +211,7 @@ def test_local_failed_rank_is_named_with_its_log(two_stage, tmp_path):
     assert "FAILED" in done.stdout and "[1]" in done.stdout and str(log) in done.stdout
     assert "deliberate failure on rank 1" in log.read_text()
     assert "stage count: NOT RUN (stage make failed)" in done.stdout
+    assert "1/3 tasks done" in done.stderr and "2/3 tasks done" not in done.stderr  # the failed rank is not done
     assert not (tmp_path / "out" / "counted").exists()
 
 

@@ -788,23 +788,22 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
 
     def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
         try:
-            return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+            result = super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
         except Exception as error:
             if completed is not None and not _survives_pickling(error):
                 # in a worker process the error goes back to the pool pickled; one that cannot be rebuilt kills the
                 # pool's result thread and the run waits forever, so it goes back as a RuntimeError with its text
                 raise RuntimeError(f"{type(error).__name__}: {error}") from None
             raise
-        finally:
-            started, skipped = self._progress_start
-            self._finished_here += 1
-            done = completed.value - skipped if completed is not None else self._finished_here
-            todo = self.local_tasks - skipped
-            elapsed = time.time() - started
-            eta = elapsed / done * (todo - done) if done else float("nan")
-            logger.info(
-                f"{self.logging_dir.path}: {done}/{todo} tasks done in {duration(elapsed)}, ETA {duration(eta)}"
-            )
+        # after a completed task only: a failed one was counted as done ("2/3 tasks done" just before "stage failed")
+        started, skipped = self._progress_start
+        self._finished_here += 1
+        done = completed.value - skipped if completed is not None else self._finished_here
+        todo = self.local_tasks - skipped
+        elapsed = time.time() - started
+        eta = elapsed / done * (todo - done) if done else float("nan")
+        logger.info(f"{self.logging_dir.path}: {done}/{todo} tasks done in {duration(elapsed)}, ETA {duration(eta)}")
+        return result
 
 
 def _survives_pickling(error: Exception) -> bool:
