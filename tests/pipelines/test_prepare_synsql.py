@@ -92,6 +92,7 @@ def test_same_output_for_1_and_4_tasks_with_exact_counts(script, synsql_dir, tmp
     assert stats["exclusions"]["not_in_subset"] == 70 - 7 - 40
     distribution = stats["difficulty_distribution"]
     assert sum(d["train"] for d in distribution.values()) == 36 and sum(d["val"] for d in distribution.values()) == 4
+    assert list(distribution) == ["Simple", "Medium", "Complex"]  # the curriculum's order, as in the seed
 
     records = [json.loads(line) for line in four["train"] | four["val"]]
     assert {r["difficulty"] for r in records} <= {"Simple", "Medium", "Complex"}
@@ -111,6 +112,17 @@ def test_same_output_for_1_and_4_tasks_with_exact_counts(script, synsql_dir, tmp
     assert len(list(phase)) == len(phase) == distribution["Simple"]["train"]
     assert "picture: " in done.stdout
     assert (tmp_path / "four" / "stats.png").read_bytes() == (tmp_path / "one" / "stats.png").read_bytes()
+
+
+def test_a_difficulty_without_records_is_listed_with_zeros(script, synsql_dir, tmp_path):
+    """The seed's stats list every difficulty; one missing from a small subset made its phase an unknown one."""
+    run(script, synsql_dir, tmp_path / "o", "--subset-size", "1", "--difficulty-map", "Moderate=Simple")
+    distribution = json.loads((tmp_path / "o" / "stats.json").read_text())["difficulty_distribution"]
+    assert list(distribution) == ["Simple", "Complex"]  # what the map gives, in its order; no Medium any more
+    assert sorted(d["train"] + d["val"] for d in distribution.values()) == [0, 1]
+    empty = next(level for level, d in distribution.items() if not d["train"] + d["val"])
+    phase = ProcessedDataLoader(tmp_path / "o", "train", difficulty_filter=empty)
+    assert len(phase) == 0 and list(phase) == []
 
 
 def test_ddl_schema_and_cot(script, synsql_dir, tmp_path):

@@ -50,7 +50,10 @@ class SynsqlStatsWriter(PipelineStep):
         for folder in sorted(p for p in (work / "counts").iterdir() if p.is_dir() and p.name != "written"):
             exclusions.update(merge_tallies(folder))
         split_totals = Counter()
-        distribution: dict[str, dict[str, int]] = {}
+        # every difficulty the run's map gives, in the map's (curriculum) order and with zeros, as the seed lists
+        # them: a phase with no record is then seen as empty, not as unknown
+        levels = dict.fromkeys(self.settings.get("difficulty_map", {}).values())
+        distribution = {level: {"train": 0, "val": 0} for level in levels}
         for key, count in sorted(written.items()):
             split, difficulty = key.split("/", 1)
             split_totals[split] += count
