@@ -147,6 +147,15 @@ def test_defaults_and_logging_dir_template():
     assert parser_with_flags().formatter_class is DefaultsHelpFormatter
 
 
+def test_help_shows_defaults_but_none_for_a_required_flag():
+    parser = parser_with_flags()
+    parser.add_argument("--input", type=Path, required=True, help="folder to read")
+    parser.add_argument("--limit", type=int, default=7, help="at most this many")
+    text = " ".join(parser.format_help().split())
+    assert "--input INPUT folder to read --limit" in text and "(default: None)" not in text
+    assert "at most this many (default: 7)" in text
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -191,10 +191,11 @@ class RunReport:
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every flag's default once: argparse's ``(default: x)`` unless the help text already states it."""
+    """Shows every flag's default once: argparse's ``(default: x)`` unless the help text already states it, or
+    the flag is required (argparse's would say ``(default: None)``)."""
 
     def _get_help_string(self, action):
-        if "(default:" in (action.help or ""):
+        if action.required or "(default:" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
 
