@@ -17,9 +17,12 @@ import functools
 import json
 import os
 import pickle
+import random
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -27,10 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
+from datatrove.executor import LocalPipelineExecutor, RayPipelineExecutor, SlurmPipelineExecutor
+from datatrove.executor import ray as datatrove_ray
 from datatrove.executor import slurm as datatrove_slurm
+from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
+from datatrove.utils.stats import PipelineStats
 
 from trove_blocks.io import files_fingerprint, write_json_atomic
 from trove_blocks.progress import duration
@@ -622,10 +628,9 @@ def _run_ray(settings, stages, stage_dirs, started) -> RunReport:
         import ray
     except ImportError as error:
         raise UsageError("--executor ray needs ray: pip install 'trove_blocks[ray]'") from error
-    from datatrove.executor import RayPipelineExecutor
 
     def make_executor(stage, stage_dir, tasks):
-        return RayPipelineExecutor(
+        return WatchedRayPipelineExecutor(
             pipeline=stage.pipeline,
             tasks=tasks,
             workers=settings.workers,
@@ -647,6 +652,75 @@ def _run_ray(settings, stages, stage_dirs, started) -> RunReport:
     finally:
         if own_ray:
             ray.shutdown()
+
+
+class WatchedRankWorker(datatrove_ray.RankWorker):
+    """datatrove's Ray actor, with the processes that run its ranks watched: one that dies (killed, out of memory)
+    fails the actor's Ray task, naming the rank, instead of leaving it waiting forever.
+
+    datatrove's actor runs its ranks in a process pool: when a rank's process is killed, the pool starts a
+    replacement but never gets the rank's result, so the actor, and RayPipelineExecutor.run waiting on it without
+    a time limit, hung. Ray's retry of crashed workers does not apply: the actor itself is alive. A killed rank
+    also never copies its log from the node's temporary folder to the logging folder; it is copied here, with the
+    cause at its end, so the run's report names the rank as failed with its log, as the local executor does.
+    """
+
+    def run_for_rank(self, executor_ref, ranks, node_ips, node_idx):
+        import multiprocess.pool
+
+        def run_rank(rank, rank_id):  # as datatrove's RankWorker.run_for_rank runs each rank
+            os.environ["RAY_NODELIST"] = ",".join(node_ips)
+            os.environ["RAY_NODEID"] = str(node_idx)
+            time.sleep(random.randint(0, executor_ref.randomize_start_duration))
+            node_rank = -1 if executor_ref.nodes_per_task == 1 else node_idx
+            return executor_ref._run_for_rank(rank, rank_id, node_rank=node_rank)
+
+        rank_ids = range(len(ranks)) if executor_ref.log_first else range(1, len(ranks) + 1)
+        with multiprocess.pool.Pool(processes=len(ranks)) as pool:
+            processes = list(pool._pool)
+            results = pool.starmap_async(run_rank, zip(ranks, rank_ids))
+            while not results.ready():
+                results.wait(1.0)
+                dead = [process for process in processes if process.exitcode is not None]
+                if dead and not results.ready():
+                    lost = [rank for rank in ranks if not executor_ref.is_rank_completed(rank)]
+                    codes = ", ".join(_exit_cause(process.exitcode) for process in dead)
+                    why = f"a worker process died ({codes}; killed, or out of memory) while ranks {lost} ran"
+                    for rank in lost:
+                        _keep_ray_task_log(executor_ref, rank, why)
+                    raise RuntimeError(why)
+            results.get()  # raises the error of a rank that failed
+        return PipelineStats()
+
+
+def _exit_cause(exitcode: int) -> str:
+    return f"signal {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit code {exitcode}"
+
+
+def _keep_ray_task_log(executor: RayPipelineExecutor, rank: int, why: str) -> None:
+    """Copy the log of a rank whose process died from the node's temporary folder (where datatrove's Ray ranks
+    log, copying the log to the logging folder only when the rank ends) to the logging folder, ``why`` at its end."""
+    name = f"logs/task_{rank:05d}.log"
+    node_logs = get_datafolder(f"{tempfile.gettempdir()}/ray_logs")
+    text = node_logs.open(name, "r").read() if node_logs.isfile(name) else ""
+    with executor.logging_dir.open(name, "w") as log:
+        log.write(f"{text}{why}\n")
+
+
+class WatchedRayPipelineExecutor(RayPipelineExecutor):
+    """RayPipelineExecutor whose actors are :class:`WatchedRankWorker`, so a killed rank fails instead of hanging.
+
+    datatrove creates its actors from its module-level ``RankWorker`` class; it is replaced for the duration of
+    the call only.
+    """
+
+    def run(self):
+        actor_class = datatrove_ray.RankWorker
+        datatrove_ray.RankWorker = WatchedRankWorker
+        try:
+            return super().run()
+        finally:
+            datatrove_ray.RankWorker = actor_class
 
 
 # --------------------------------------------------------------------------------------------------- slurm
@@ -775,8 +849,6 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
     def _merge_rank_stats(self):
         """The stage's stats.json from every rank's stats file, once every rank is complete (datatrove's local run
         merges only the ranks it ran itself: after a resume the summary counted the resumed ranks alone)."""
-        from datatrove.utils.stats import PipelineStats
-
         ranks = range(self.local_rank_offset, self.local_rank_offset + self.local_tasks)
         if self.get_incomplete_ranks(ranks):
             return None
