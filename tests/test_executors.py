@@ -302,6 +302,22 @@ def test_ray_two_stages(two_stage, tmp_path):
     assert "ray run: ok" in done.stdout
 
 
+@pytest.mark.ray
+def test_ray_a_killed_rank_fails_the_stage_naming_it_instead_of_hanging(two_stage, tmp_path):
+    pytest.importorskip("ray")
+    # datatrove's Ray actor waited forever for the result of a rank whose process was killed: the timeout is
+    # what a regression hits
+    done = two_stage("--executor", "ray", "--tasks", "2", "--kill-rank", "1", timeout=120)
+    assert done.returncode == 1, done.stderr[-3000:]
+    log = tmp_path / "out" / "logs" / "make" / "logs" / "task_00001.log"
+    assert "stage make: FAILED 1/2 ranks [1]" in done.stdout and str(log) in done.stdout
+    assert "a worker process died (signal SIGKILL" in log.read_text()
+    assert "stage count: NOT RUN (stage make failed)" in done.stdout
+    # the stage's stats are merged only once every rank completed
+    assert not (tmp_path / "out" / "logs" / "make" / "stats.json").exists()
+    assert (tmp_path / "out" / "logs" / "make" / "completions" / "00000").is_file()
+
+
 # ------------------------------------------------------------------------------------------- slurm
 
 
