@@ -684,6 +684,8 @@ class WatchedRankWorker(datatrove_ray.RankWorker):
                 dead = [process for process in processes if process.exitcode is not None]
                 if dead and not results.ready():
                     lost = [rank for rank in ranks if not executor_ref.is_rank_completed(rank)]
+                    if not lost:  # died after its rank completed: that result never comes, the ranks are done
+                        return PipelineStats()
                     codes = ", ".join(_exit_cause(process.exitcode) for process in dead)
                     why = f"a worker process died ({codes}; killed, or out of memory) while ranks {lost} ran"
                     for rank in lost:
@@ -840,6 +842,8 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
                         except multiprocess.TimeoutError:
                             if {process.pid for process in pool._pool} != workers:  # one died and was replaced
                                 lost = self.get_incomplete_ranks(ranks_to_run)
+                                if not lost:  # died after the last rank completed: that result never comes
+                                    return
                                 raise RuntimeError(
                                     f"a worker process died (killed, or out of memory) while ranks {lost} ran"
                                 ) from None
