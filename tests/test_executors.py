@@ -103,7 +103,9 @@ if __name__ == "__main__":
         Stage("count", [JsonlReader(str(made)), JsonlWriter(str(counted), compression=None)], tasks=1,
               outputs=[counted]),
     ]
-    report = run_stages(settings, stages, run_settings=script_settings(ARGS), job_name="test_executors")
+    # killing a process is not a setting of the output: a run without --kill-rank resumes the one it killed
+    run_settings = {k: v for k, v in script_settings(ARGS).items() if k != "kill_rank"}
+    report = run_stages(settings, stages, run_settings=run_settings, job_name="test_executors")
     raise SystemExit(finish(report))
 """
 
@@ -235,8 +237,11 @@ def test_a_killed_worker_fails_the_stage_and_the_resume_counts_every_rank(two_st
     killed = two_stage("--kill-rank", "1", "--workers", "2", timeout=120)
     assert killed.returncode == 1 and "FAILED" in killed.stdout and "[1]" in killed.stdout
     assert "a worker process died" in killed.stderr
+    kept = {path.name: path.stat().st_mtime_ns for path in (tmp_path / "out" / "made").glob("*.jsonl")}
+    assert sorted(kept) == ["00000.jsonl", "00002.jsonl"]
     resumed = two_stage("--workers", "2", timeout=120)  # the killed rank runs again, the others are skipped
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert {name: (tmp_path / "out" / "made" / name).stat().st_mtime_ns for name in kept} == kept
     stats = json.loads((tmp_path / "out" / "logs" / "make" / "stats.json").read_text())
     writer = next(step for step in stats if "Jsonl" in step["name"])
     assert writer["stats"]["total"]["total"] == 15, "the stats of the 2 ranks of the first run are merged in"
