@@ -4,7 +4,8 @@ The seed's phases 2-4 (+ its optional Arrow conversion) as stages of one script;
 pipelines/finewiki_download.py. Stages, each depending on the one before:
 
 1. filter:       FineWiki parquet -> articles with >= --min-tokens tokens, in the seed's format
-                 {id, title, text, tokens, total_tokens} (<output>/filtered/); the others, with their reason, to
+                 {id, title, text, tokens, total_tokens} (<output>/filtered/<rank>.jsonl.gz, one gzipped JSONL
+                 per task, where the seed wrote one finewiki_filtered.jsonl); the others, with their reason, to
                  <output>/excluded/filter/
 2. chunk_render: windows of --context-tokens + --continuation-tokens tokens (ids sample_<page id>_chunk_<k>), the
                  context rendered per --modes; --layout files: <output>/images/<mode>/<id>.png + samples/*.jsonl;
