@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,14 +43,22 @@ def slurm_cluster() -> None:
 
 
 def run_script(script: str | Path, *args: str, cwd: Path = REPO, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run a repo script with this interpreter as a user would; output is captured as text."""
-    return subprocess.run(
-        [sys.executable, str(REPO / script), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """Run a repo script with this interpreter as a user would; output is captured as text.
+
+    The script runs in its own process group, and on ``timeout`` the whole group is killed: subprocess.run would
+    kill the script alone, leaving its workers (a pool's, Ray's agents) running into the next tests.
+    """
+    command = [sys.executable, str(REPO / script), *map(str, args)]
+    with subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 @pytest.fixture
