@@ -321,6 +321,11 @@ def test_ray_a_killed_rank_fails_the_stage_naming_it_instead_of_hanging(two_stag
     # the stage's stats are merged only once every rank completed
     assert not (tmp_path / "out" / "logs" / "make" / "stats.json").exists()
     assert (tmp_path / "out" / "logs" / "make" / "completions" / "00000").is_file()
+    resumed = two_stage("--executor", "ray", "--tasks", "2", timeout=120)  # runs rank 1 only
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    stats = json.loads((tmp_path / "out" / "logs" / "make" / "stats.json").read_text())
+    writer = next(step for step in stats if "Jsonl" in step["name"])
+    assert writer["stats"]["total"]["total"] == 10, "rank 0's stats from the first run are merged in"
 
 
 # ------------------------------------------------------------------------------------------- slurm
