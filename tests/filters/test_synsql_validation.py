@@ -1,4 +1,5 @@
-"""SynSQL filters and taggers on real records: validation reasons, --check-sql, subset/split, schema merging."""
+"""SynsqlRecordFilter (trove_blocks.filters.synsql_validation) on real SynSQL and Spider records: unusable records
+are dropped with their reason, to the exclusion writer."""
 
 from __future__ import annotations
 
@@ -8,20 +9,18 @@ from pathlib import Path
 import pytest
 from datatrove.data import Document
 
-from trove_blocks.filters.sql_execution import SqlExecutionFilter
 from trove_blocks.filters.synsql_validation import SynsqlRecordFilter
 from trove_blocks.synsql.sample import build_sample_dir, sample_records
 from trove_blocks.synsql.schema import iter_table_entries, render_schema, schema_line
-from trove_blocks.taggers.synsql import DifficultyTagger, SchemaMerger
 from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter
 
-REAL_DIR = Path("tests/data/text2sql")
+REAL_DIR = Path(__file__).resolve().parents[1] / "data" / "text2sql"
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     root = tmp_path_factory.mktemp("synsql")
-    build_sample_dir(REAL_DIR, root, with_databases=True)
+    build_sample_dir(REAL_DIR, root)
     with open(root / "schemas.jsonl", "wb") as out:
         for entry in iter_table_entries(root / "tables.json"):
             out.write(schema_line(entry["db_id"], render_schema(entry, "compact")))
@@ -49,23 +48,3 @@ def test_validation_reasons_go_to_the_exclusion_writer(sample, tmp_path):
     assert tally == {"unknown_db_id": 1, "unknown_sql_complexity": 1, "missing_sql": 1}
     lines = (tmp_path / "ex" / "00000.jsonl").read_text().splitlines()
     assert len(lines) == 3 and json.loads(lines[0])["metadata"]["filter_reason"] == "unknown_db_id"
-
-
-def test_check_sql_keeps_real_queries_and_drops_broken_ones(sample):
-    good = sample_records(REAL_DIR)
-    concert = next(r for r in good if r["db_id"] == "concert_singer")
-    bad = [{**concert, "sql": "SELECT missing_column FROM singer"}, {**concert, "sql": "DELETE FROM singer"}]
-    docs = [as_doc(r, i) for i, r in enumerate(good + bad)]
-    step = SqlExecutionFilter(str(sample / "databases"), timeout_seconds=2)
-    kept = list(step.run(iter(docs)))
-    assert len(kept) == len(good)
-    assert step.stats["dropped_sql_error"].total == 1 and step.stats["dropped_sql_not_read_only"].total == 1
-
-
-def test_difficulty_and_schema_taggers(sample):
-    docs = [as_doc(r, i) for i, r in enumerate(sample_records(REAL_DIR))]
-    tagged = list(SchemaMerger(str(sample / "schemas.jsonl")).run(DifficultyTagger().run(iter(docs))))
-    assert {d.metadata["difficulty"] for d in tagged} == {"Simple", "Medium", "Complex"}
-    spider = next(d for d in tagged if d.metadata["db_id"] == "concert_singer")
-    assert spider.metadata["schema"].startswith("stadium(Stadium_ID, Location, Name")
-    assert all(d.text for d in tagged)  # taggers never touch the text
