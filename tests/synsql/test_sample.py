@@ -32,6 +32,8 @@ SYNSQL_KEYS = ["db_id", "sql_complexity", "question_style", "question", "externa
         ("SELECT T2.name FROM concert AS T1 JOIN stadium AS T2 ON T1.stadium_id = T2.stadium_id", "Moderate"),
         ("SELECT country, count(*) FROM singer GROUP BY country", "Moderate"),
         ("SELECT name FROM stadium WHERE stadium_id NOT IN (SELECT stadium_id FROM concert)", "Complex"),
+        # the second SELECT of a set operation is not nesting: one UNION alone is one "Complex" feature
+        ("SELECT name FROM singer UNION SELECT name FROM stadium", "Complex"),
         ("SELECT a FROM t WHERE b IN (SELECT b FROM u) EXCEPT SELECT a FROM v", "Highly Complex"),
         ("SELECT a FROM t JOIN u ON t.x = u.x JOIN v ON u.y = v.y WHERE a IN (SELECT a FROM w)", "Highly Complex"),
     ],

@@ -31,8 +31,8 @@ SPIDER_DEV = "spider_dev_slice.json"
 def spider_complexity(query: str) -> str:
     """A SynSQL-style label from a query's shape: nesting and set operations > joins and grouping > plain."""
     upper = query.upper()
-    nested = upper.count("SELECT") - 1
     set_ops = len(re.findall(r"\b(UNION|INTERSECT|EXCEPT)\b", upper))
+    nested = upper.count("SELECT") - 1 - set_ops  # each set operation brings its own SELECT, not a nested one
     joins = len(re.findall(r"\bJOIN\b", upper))
     grouping = bool(re.search(r"\bGROUP BY\b|\bHAVING\b", upper))
     if nested + set_ops >= 2 or (nested + set_ops >= 1 and joins >= 2):
