@@ -1,4 +1,5 @@
-"""Shared fixtures: offline hub, a real Slurm cluster when one answers, running scripts as a user would."""
+"""Shared fixtures: offline hub, a real Slurm cluster when one answers, running scripts as a user would, the SynSQL
+sample."""
 
 from __future__ import annotations
 
@@ -90,3 +91,32 @@ def hub_cache(tmp_path, monkeypatch):
 def script():
     """``script(path, *args)`` runs a repo script in a subprocess (see :func:`run_script`)."""
     return run_script
+
+
+@pytest.fixture(scope="module")
+def synsql_sample(tmp_path_factory) -> Path:
+    """The SynSQL sample folder built from the real records in tests/data/text2sql (data.json, tables.json, an
+    empty SQLite database per db_id), plus ``schemas.jsonl``: the compact schema table the blocks read."""
+    from trove_blocks.synsql.sample import build_sample_dir
+    from trove_blocks.synsql.schema import iter_table_entries, render_schema, schema_line
+
+    root = tmp_path_factory.mktemp("synsql")
+    build_sample_dir(REAL_DATA / "text2sql", root, with_databases=True)
+    with open(root / "schemas.jsonl", "wb") as out:
+        for entry in iter_table_entries(root / "tables.json"):
+            out.write(schema_line(entry["db_id"], render_schema(entry, "compact")))
+    return root
+
+
+@pytest.fixture
+def synsql_document():
+    """``synsql_document(record, i)``: a SynSQL record as the pipeline's reader gives it (the question as text,
+    every other field as metadata; a question that is not a string gives an empty text)."""
+    from datatrove.data import Document
+
+    def make(record: dict, i: int) -> Document:
+        fields = dict(record)
+        question = fields.pop("question", "")
+        return Document(text=question if isinstance(question, str) else "", id=f"d/{i}", metadata=fields)
+
+    return make

@@ -10,42 +10,35 @@ import pytest
 from datatrove.data import Document
 
 from trove_blocks.filters.sql_execution import SqlExecutionFilter
-from trove_blocks.synsql.sample import build_sample_dir, sample_records
+from trove_blocks.synsql.sample import sample_records
 from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter
 
 REAL_DIR = Path(__file__).resolve().parents[1] / "data" / "text2sql"
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synsql")
-    build_sample_dir(REAL_DIR, root, with_databases=True)
-    return root
-
-
-def as_doc(record: dict, i: int) -> Document:
-    fields = dict(record)
-    question = fields.pop("question", "")
-    return Document(text=question if isinstance(question, str) else "", id=f"d/{i}", metadata=fields)
-
-
-def test_check_sql_keeps_real_queries_and_drops_broken_ones(sample):
+def test_check_sql_keeps_real_queries_and_drops_broken_ones(concert_doc, synsql_document, synsql_sample):
     good = sample_records(REAL_DIR)
     concert = next(r for r in good if r["db_id"] == "concert_singer")
     bad = [{**concert, "sql": "SELECT missing_column FROM singer"}, {**concert, "sql": "DELETE FROM singer"}]
-    docs = [as_doc(r, i) for i, r in enumerate(good + bad)]
-    step = SqlExecutionFilter(str(sample / "databases"), timeout_seconds=2)
+    docs = [synsql_document(r, i) for i, r in enumerate(good + bad)]
+    step = SqlExecutionFilter(str(synsql_sample / "databases"), timeout_seconds=2)
     kept = list(step.run(iter(docs)))
     assert len(kept) == len(good)
     assert step.stats["dropped_sql_error"].total == 1 and step.stats["dropped_sql_not_read_only"].total == 1
 
 
-def concert_doc(sql: str, i: int = 0, db_id: str = "concert_singer") -> Document:
+@pytest.fixture
+def concert_doc(synsql_document):
+    """``concert_doc(sql, i, db_id)``: the real concert_singer record with another SQL (and db_id)."""
     record = next(r for r in sample_records(REAL_DIR) if r["db_id"] == "concert_singer")
-    return as_doc({**record, "db_id": db_id, "sql": sql}, i)
+
+    def make(sql: str, i: int = 0, db_id: str = "concert_singer") -> Document:
+        return synsql_document({**record, "db_id": db_id, "sql": sql}, i)
+
+    return make
 
 
-def test_each_reason_is_given_with_the_sqlite_message_and_counted(sample, tmp_path):
+def test_each_reason_is_given_with_the_sqlite_message_and_counted(concert_doc, synsql_sample, tmp_path):
     docs = [
         concert_doc("SELECT count(*) FROM singer", 0),
         concert_doc("SELECT missing_column FROM singer", 1),
@@ -54,7 +47,7 @@ def test_each_reason_is_given_with_the_sqlite_message_and_counted(sample, tmp_pa
         concert_doc("SELECT 1", 4, db_id="no_such_db"),
     ]
     excluded = AtomicJsonlWriter(str(tmp_path / "excluded"))
-    step = SqlExecutionFilter(str(sample / "databases"), timeout_seconds=0.3, exclusion_writer=excluded)
+    step = SqlExecutionFilter(str(synsql_sample / "databases"), timeout_seconds=0.3, exclusion_writer=excluded)
     kept = list(step.run(iter(docs)))
     assert [doc.id for doc in kept] == ["d/0"]
     lines = [json.loads(line) for line in (tmp_path / "excluded" / "00000.jsonl").read_text().splitlines()]
@@ -73,26 +66,26 @@ def test_each_reason_is_given_with_the_sqlite_message_and_counted(sample, tmp_pa
     assert step.stats["total"].total == len(docs) == step.stats["forwarded"].total + step.stats["dropped"].total
 
 
-def test_the_database_is_left_unchanged_by_a_refused_write(sample):
-    database = sample / "databases" / "concert_singer" / "concert_singer.sqlite"
+def test_the_database_is_left_unchanged_by_a_refused_write(concert_doc, synsql_sample):
+    database = synsql_sample / "databases" / "concert_singer" / "concert_singer.sqlite"
     before = database.read_bytes()
     docs = [concert_doc("INSERT INTO singer (Singer_ID, Name) VALUES (99, 'x')"), concert_doc("DROP TABLE singer")]
-    step = SqlExecutionFilter(str(sample / "databases"))
+    step = SqlExecutionFilter(str(synsql_sample / "databases"))
     assert list(step.run(iter(docs))) == []
     assert step.stats["dropped_sql_not_read_only"].total == 2
     assert database.read_bytes() == before
 
 
-def test_rows_of_a_multi_line_query_are_counted_and_its_record_not_rewritten(sample):
+def test_rows_of_a_multi_line_query_are_counted_and_its_record_not_rewritten(concert_doc, synsql_sample):
     multi_line = "SELECT 1\n  UNION ALL\n\tSELECT 2\nUNION ALL SELECT 3"
-    step = SqlExecutionFilter(str(sample / "databases"))
+    step = SqlExecutionFilter(str(synsql_sample / "databases"))
     kept = list(step.run(iter([concert_doc(multi_line)])))
     assert len(kept) == 1 and step.stats["sql_rows"].total == 3
     assert kept[0].metadata["sql"] == multi_line  # the record itself is not rewritten here
 
 
-def test_two_statements_in_one_record_are_an_sql_error(sample):
+def test_two_statements_in_one_record_are_an_sql_error(concert_doc, synsql_sample):
     doc = concert_doc("SELECT 1; SELECT 2")
-    step = SqlExecutionFilter(str(sample / "databases"))
+    step = SqlExecutionFilter(str(synsql_sample / "databases"))
     assert list(step.run(iter([doc]))) == []
     assert step.stats["dropped_sql_error"].total == 1 and doc.metadata["sql_error"]

@@ -6,43 +6,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from datatrove.data import Document
 
 from trove_blocks.filters.synsql_validation import SynsqlRecordFilter
-from trove_blocks.synsql.sample import build_sample_dir, sample_records
-from trove_blocks.synsql.schema import iter_table_entries, render_schema, schema_line
+from trove_blocks.synsql.sample import sample_records
 from trove_blocks.writers.atomic_jsonl import AtomicJsonlWriter
 
 REAL_DIR = Path(__file__).resolve().parents[1] / "data" / "text2sql"
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synsql")
-    build_sample_dir(REAL_DIR, root)
-    with open(root / "schemas.jsonl", "wb") as out:
-        for entry in iter_table_entries(root / "tables.json"):
-            out.write(schema_line(entry["db_id"], render_schema(entry, "compact")))
-    return root
-
-
-def as_doc(record: dict, i: int) -> Document:
-    fields = dict(record)
-    question = fields.pop("question", "")
-    return Document(text=question if isinstance(question, str) else "", id=f"d/{i}", metadata=fields)
-
-
-def test_validation_reasons_go_to_the_exclusion_writer(sample, tmp_path):
+def test_validation_reasons_go_to_the_exclusion_writer(synsql_document, synsql_sample, tmp_path):
     good = sample_records(REAL_DIR)
     bad = [
         {**good[0], "db_id": "nope"},
         {**good[1], "sql_complexity": "Easy"},
         {k: v for k, v in good[2].items() if k != "sql"},
     ]
-    docs = [as_doc(r, i) for i, r in enumerate(good + bad)]
+    docs = [synsql_document(r, i) for i, r in enumerate(good + bad)]
     excluded = AtomicJsonlWriter(str(tmp_path / "ex"), tally_keys=("filter_reason",), tally_folder=str(tmp_path / "c"))
-    kept = list(SynsqlRecordFilter(str(sample / "schemas.jsonl"), exclusion_writer=excluded).run(iter(docs)))
+    kept = list(SynsqlRecordFilter(str(synsql_sample / "schemas.jsonl"), exclusion_writer=excluded).run(iter(docs)))
     assert len(kept) == len(good)
     tally = json.loads((tmp_path / "c" / "00000.json").read_text())["by"]
     assert tally == {"unknown_db_id": 1, "unknown_sql_complexity": 1, "missing_sql": 1}
@@ -59,7 +41,9 @@ def read_as_pipeline(folder: Path, records: list) -> list[Document]:
     return list(JsonArrayReader(str(folder), glob_pattern="data.json", text_key="question").run(None, 0, 1))
 
 
-def test_every_promised_reason_is_given_and_counted_with_input_equal_to_kept_plus_dropped(sample, tmp_path):
+def test_every_promised_reason_is_given_and_counted_with_input_equal_to_kept_plus_dropped(
+    synsql_document, synsql_sample, tmp_path
+):
     good = sample_records(REAL_DIR)
     record = good[0]
     bad = {
@@ -76,7 +60,7 @@ def test_every_promised_reason_is_given_and_counted_with_input_equal_to_kept_plu
         "unknown_db_id": {**record, "db_id": "no_such_database"},
     }
     docs = read_as_pipeline(tmp_path / "in", good + list(bad.values()))
-    step = SynsqlRecordFilter(str(sample / "schemas.jsonl"))
+    step = SynsqlRecordFilter(str(synsql_sample / "schemas.jsonl"))
     kept = list(step.run(iter(docs)))
     assert [doc.id for doc in kept] == [doc.id for doc in docs[: len(good)]]
     reasons = [doc.metadata["filter_reason"] for doc in docs[len(good) :]]
@@ -86,10 +70,10 @@ def test_every_promised_reason_is_given_and_counted_with_input_equal_to_kept_plu
     assert {reason: step.stats[f"dropped_{reason}"].total for reason in bad} == dict.fromkeys(bad, 1)
 
 
-def test_require_cot_drops_exactly_the_records_without_one(sample):
+def test_require_cot_drops_exactly_the_records_without_one(synsql_document, synsql_sample):
     records = sample_records(REAL_DIR)
-    docs = [as_doc(r, i) for i, r in enumerate(records)]
-    step = SynsqlRecordFilter(str(sample / "schemas.jsonl"), require_cot=True)
+    docs = [synsql_document(r, i) for i, r in enumerate(records)]
+    step = SynsqlRecordFilter(str(synsql_sample / "schemas.jsonl"), require_cot=True)
     kept = list(step.run(iter(docs)))
     with_cot = [f"d/{i}" for i, r in enumerate(records) if r["cot"]]
     assert 0 < len(with_cot) < len(records)  # the real SynSQL records have one, the Spider questions none
@@ -97,10 +81,10 @@ def test_require_cot_drops_exactly_the_records_without_one(sample):
     assert step.stats["dropped_missing_cot"].total == len(records) - len(with_cot)
 
 
-def test_labels_outside_the_difficulty_map_are_unknown(sample):
+def test_labels_outside_the_difficulty_map_are_unknown(synsql_document, synsql_sample):
     records = sample_records(REAL_DIR)
-    docs = [as_doc(r, i) for i, r in enumerate(records)]
-    only_simple = SynsqlRecordFilter(str(sample / "schemas.jsonl"), difficulty_map={"Simple": "Easy"})
+    docs = [synsql_document(r, i) for i, r in enumerate(records)]
+    only_simple = SynsqlRecordFilter(str(synsql_sample / "schemas.jsonl"), difficulty_map={"Simple": "Easy"})
     kept = list(only_simple.run(iter(docs)))
     simple = [r for r in records if r["sql_complexity"] == "Simple"]
     assert 0 < len(simple) < len(records)
@@ -108,9 +92,9 @@ def test_labels_outside_the_difficulty_map_are_unknown(sample):
     assert only_simple.stats["dropped_unknown_sql_complexity"].total == len(records) - len(simple)
 
 
-def test_every_real_record_passes_with_the_default_settings(sample, tmp_path):
+def test_every_real_record_passes_with_the_default_settings(synsql_sample, tmp_path):
     records = sample_records(REAL_DIR)
     docs = read_as_pipeline(tmp_path / "in", records)
-    step = SynsqlRecordFilter(str(sample / "schemas.jsonl"))
+    step = SynsqlRecordFilter(str(synsql_sample / "schemas.jsonl"))
     assert len(list(step.run(iter(docs)))) == len(records)
     assert step.stats["dropped"].total == 0

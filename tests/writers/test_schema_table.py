@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from datatrove.data import Document
 
-from trove_blocks.synsql.sample import build_sample_dir
 from trove_blocks.synsql.schema import SchemaError, render_schema
 from trove_blocks.taggers.synsql import load_schema_table
 from trove_blocks.writers.schema_table import SchemaTableWriter
@@ -18,41 +17,36 @@ from trove_blocks.writers.schema_table import SchemaTableWriter
 REAL_DIR = Path(__file__).resolve().parents[1] / "data" / "text2sql"
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synsql")
-    build_sample_dir(REAL_DIR, root, with_databases=True)
-    return root
-
-
 def entries(sample: Path) -> list[dict]:
     return json.loads((sample / "tables.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("schema_format", ["compact", "ddl"])
-def test_one_line_per_database_with_its_rendered_schema(sample, tmp_path, schema_format):
+def test_one_line_per_database_with_its_rendered_schema(synsql_sample, tmp_path, schema_format):
     out = tmp_path / "schemas.jsonl"
-    step = SchemaTableWriter(str(sample / "tables.json"), str(out), schema_format)
+    step = SchemaTableWriter(str(synsql_sample / "tables.json"), str(out), schema_format)
     assert list(step.run(None)) == []
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [line["db_id"] for line in lines] == [entry["db_id"] for entry in entries(sample)]
-    assert [line["schema"] for line in lines] == [render_schema(entry, schema_format) for entry in entries(sample)]
+    assert [line["db_id"] for line in lines] == [entry["db_id"] for entry in entries(synsql_sample)]
+    assert [line["schema"] for line in lines] == [
+        render_schema(entry, schema_format) for entry in entries(synsql_sample)
+    ]
     assert step.stats["schemas"].total == len(lines)
 
 
-def test_ddl_takes_example_values_from_the_databases_when_given(sample, tmp_path):
+def test_ddl_takes_example_values_from_the_databases_when_given(synsql_sample, tmp_path):
     database = tmp_path / "databases"
-    concert = next(entry for entry in entries(sample) if entry["db_id"] == "concert_singer")
+    concert = next(entry for entry in entries(synsql_sample) if entry["db_id"] == "concert_singer")
     path = database / "concert_singer" / "concert_singer.sqlite"
     path.parent.mkdir(parents=True)
-    path.write_bytes((sample / "databases" / "concert_singer" / "concert_singer.sqlite").read_bytes())
+    path.write_bytes((synsql_sample / "databases" / "concert_singer" / "concert_singer.sqlite").read_bytes())
     connection = sqlite3.connect(path)
     connection.execute("INSERT INTO singer (Singer_ID, Name, Country) VALUES (1, 'Joe Sharp', 'Netherlands')")
     connection.commit()
     connection.close()
     with_values, without = tmp_path / "with.jsonl", tmp_path / "without.jsonl"
-    list(SchemaTableWriter(str(sample / "tables.json"), str(with_values), "ddl", str(database)).run(None))
-    list(SchemaTableWriter(str(sample / "tables.json"), str(without), "ddl").run(None))
+    list(SchemaTableWriter(str(synsql_sample / "tables.json"), str(with_values), "ddl", str(database)).run(None))
+    list(SchemaTableWriter(str(synsql_sample / "tables.json"), str(without), "ddl").run(None))
     rendered, plain = load_schema_table(with_values), load_schema_table(without)
     assert rendered["concert_singer"] == render_schema(concert, "ddl", database)
     assert "example: [Joe Sharp]" in rendered["concert_singer"]
@@ -63,8 +57,8 @@ def test_ddl_takes_example_values_from_the_databases_when_given(sample, tmp_path
     }
 
 
-def test_a_repeated_db_id_keeps_its_first_entry_and_is_counted(sample, tmp_path):
-    tables = entries(sample)
+def test_a_repeated_db_id_keeps_its_first_entry_and_is_counted(synsql_sample, tmp_path):
+    tables = entries(synsql_sample)
     concert = next(entry for entry in tables if entry["db_id"] == "concert_singer")
     pets = next(entry for entry in tables if entry["db_id"] == "pets_1")
     (tmp_path / "tables.json").write_text(json.dumps([concert, {**pets, "db_id": "concert_singer"}, pets]))
@@ -78,8 +72,8 @@ def test_a_repeated_db_id_keeps_its_first_entry_and_is_counted(sample, tmp_path)
     assert step.stats["duplicate_db_id"].total == 1 and step.stats["schemas"].total == 2
 
 
-def test_an_inconsistent_entry_names_its_db_id_and_leaves_no_table(sample, tmp_path):
-    tables = entries(sample)
+def test_an_inconsistent_entry_names_its_db_id_and_leaves_no_table(synsql_sample, tmp_path):
+    tables = entries(synsql_sample)
     broken = {**tables[1], "table_names_original": tables[1]["table_names_original"][:1]}
     (tmp_path / "tables.json").write_text(json.dumps([tables[0], broken]))
     out = tmp_path / "schemas.jsonl"
@@ -88,14 +82,16 @@ def test_an_inconsistent_entry_names_its_db_id_and_leaves_no_table(sample, tmp_p
     assert list(tmp_path.glob("*schemas.jsonl*")) == []
 
 
-def test_settings_are_checked(sample, tmp_path):
+def test_settings_are_checked(synsql_sample, tmp_path):
     with pytest.raises(ValueError, match="schema_format must be one of"):
-        SchemaTableWriter(str(sample / "tables.json"), str(tmp_path / "s.jsonl"), "markdown")
-    step = SchemaTableWriter(str(sample / "tables.json"), str(tmp_path / "s.jsonl"))
+        SchemaTableWriter(str(synsql_sample / "tables.json"), str(tmp_path / "s.jsonl"), "markdown")
+    step = SchemaTableWriter(str(synsql_sample / "tables.json"), str(tmp_path / "s.jsonl"))
     with pytest.raises(ValueError, match="needs exactly one task, got 2"):
         list(step.run(None, 0, 2))
 
 
-def test_documents_given_to_the_step_pass_through(sample, tmp_path):
+def test_documents_given_to_the_step_pass_through(synsql_sample, tmp_path):
     docs = [Document("a", "1")]
-    assert list(SchemaTableWriter(str(sample / "tables.json"), str(tmp_path / "s.jsonl")).run(iter(docs))) == docs
+    assert (
+        list(SchemaTableWriter(str(synsql_sample / "tables.json"), str(tmp_path / "s.jsonl")).run(iter(docs))) == docs
+    )
