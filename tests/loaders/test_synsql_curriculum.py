@@ -134,7 +134,7 @@ def test_ranks_read_disjoint_records(processed):
 
 def test_a_phase_without_records_is_a_clear_error(processed, tmp_path):
     with pytest.raises(
-        ValueError, match="difficulty 'Impossible' is not one of this run's \\(Complex, Medium, Simple\\)"
+        ValueError, match="difficulty 'Impossible' is not one of this run's \\(Simple, Medium, Complex\\)"
     ):
         ProcessedPhaseBatches(processed, "Impossible", **SETTINGS)
     medium = len(ProcessedDataLoader(processed, "train", "Medium"))
