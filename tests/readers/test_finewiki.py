@@ -81,3 +81,27 @@ def test_progress_through_each_file(tmp_path):
     progress = [line for line in lines if "records/s" in line]
     assert [line.split(", ")[1] for line in progress] == ["4 records", "8 records", "10 records"]
     assert "(100 %)" in progress[-1] and "ETA 0m00s" in progress[-1]
+
+
+def test_a_document_is_not_kept_once_handed_on(tmp_path):
+    """The reader holds no document of its batch after yielding it: downstream steps add to documents (the token
+    filter their ids, ~40 bytes a token), so a batch of 1000 long articles kept whole held all their ids."""
+    import gc
+    import weakref
+
+    class Probe:
+        pass
+
+    pq.write_table(
+        pa.table({"id": [str(i) for i in range(50)], "text": [f"article {i}" for i in range(50)]}),
+        tmp_path / "a.parquet",
+    )
+    reader = FineWikiReader(str(tmp_path), batch_size=1000).run()
+    previous = None
+    for doc in reader:
+        gc.collect()
+        assert previous is None or previous() is None, "the document before this one is still referenced"
+        probe = Probe()
+        doc.metadata["probe"] = probe  # what a downstream step adds
+        previous = weakref.ref(probe)
+        del doc, probe

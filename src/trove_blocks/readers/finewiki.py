@@ -83,4 +83,8 @@ class FineWikiReader(ParquetReader):
                 ]
             index += len(documents)
             progress.update(size * index // rows, index)
-            yield from documents
+            # handed on one by one, none kept here: downstream steps add to a document (the token filter its ids,
+            # ~40 bytes a token), so holding the whole batch held every kept article's ids until the batch ended
+            documents.reverse()
+            while documents:
+                yield documents.pop()
