@@ -17,7 +17,6 @@ import functools
 import json
 import os
 import pickle
-import random
 import shutil
 import signal
 import subprocess
@@ -668,31 +667,43 @@ class WatchedRankWorker(datatrove_ray.RankWorker):
     def run_for_rank(self, executor_ref, ranks, node_ips, node_idx):
         import multiprocess.pool
 
-        def run_rank(rank, rank_id):  # as datatrove's RankWorker.run_for_rank runs each rank
-            os.environ["RAY_NODELIST"] = ",".join(node_ips)
-            os.environ["RAY_NODEID"] = str(node_idx)
-            time.sleep(random.randint(0, executor_ref.randomize_start_duration))
-            node_rank = -1 if executor_ref.nodes_per_task == 1 else node_idx
-            return executor_ref._run_for_rank(rank, rank_id, node_rank=node_rank)
+        class WatchedPool(multiprocess.pool.Pool):
+            """The pool datatrove's actor runs its ranks in, whose ``starmap`` stops when one of its processes died."""
 
-        rank_ids = range(len(ranks)) if executor_ref.log_first else range(1, len(ranks) + 1)
-        with multiprocess.pool.Pool(processes=len(ranks)) as pool:
-            processes = list(pool._pool)
-            results = pool.starmap_async(run_rank, zip(ranks, rank_ids))
-            while not results.ready():
-                results.wait(1.0)
-                dead = [process for process in processes if process.exitcode is not None]
-                if dead and not results.ready():
-                    lost = [rank for rank in ranks if not executor_ref.is_rank_completed(rank)]
-                    if not lost:  # died after its rank completed: that result never comes, the ranks are done
-                        return PipelineStats()
-                    codes = ", ".join(_exit_cause(process.exitcode) for process in dead)
-                    why = f"a worker process died ({codes}; killed, or out of memory) while ranks {lost} ran"
-                    for rank in lost:
-                        _keep_ray_task_log(executor_ref, rank, why)
-                    raise RuntimeError(why)
-            results.get()  # raises the error of a rank that failed
-        return PipelineStats()
+            def starmap(self, func, iterable, chunksize=None):
+                processes = list(self._pool)
+                results = self.starmap_async(func, iterable, chunksize)
+                while not results.ready():
+                    results.wait(1.0)
+                    dead = [process.exitcode for process in processes if process.exitcode is not None]
+                    if dead and not results.ready():
+                        raise _WorkerDied(dead)
+                return results.get()  # raises the error of a rank that failed
+
+        # datatrove's run_for_rank builds its pool from this module attribute when called; an actor runs one call
+        # at a time, so swapping it for the call is seen by nothing else
+        pool_class, multiprocess.pool.Pool = multiprocess.pool.Pool, WatchedPool
+        try:
+            return super().run_for_rank(executor_ref, ranks, node_ips, node_idx)
+        except _WorkerDied as died:
+            lost = [rank for rank in ranks if not executor_ref.is_rank_completed(rank)]
+            if not lost:  # died after its rank completed: that result never comes, the ranks are done
+                return PipelineStats()
+            codes = ", ".join(_exit_cause(code) for code in died.exitcodes)
+            why = f"a worker process died ({codes}; killed, or out of memory) while ranks {lost} ran"
+            for rank in lost:
+                _keep_ray_task_log(executor_ref, rank, why)
+            raise RuntimeError(why) from None
+        finally:
+            multiprocess.pool.Pool = pool_class
+
+
+class _WorkerDied(Exception):
+    """A process of a Ray actor's pool died while its ranks ran (``exitcodes``: of the dead processes)."""
+
+    def __init__(self, exitcodes: list[int]):
+        super().__init__(exitcodes)
+        self.exitcodes = exitcodes
 
 
 def _exit_cause(exitcode: int) -> str:
