@@ -378,13 +378,16 @@ def test_slurm_without_wait_returns_after_submitting(slurm_cluster, two_stage, t
 
 
 @pytest.mark.slurm
-def test_waiting_for_slurm_jobs_reports_progress(slurm_cluster):
+def test_waiting_for_slurm_jobs_reports_progress(slurm_cluster, tmp_path):
     from datatrove.utils.logging import logger
 
     from trove_blocks.executors import wait_for_slurm_jobs
 
-    submitted = subprocess.run(
-        ["sbatch", "--parsable", "--wrap", "sleep 4"], capture_output=True, text=True, check=True
+    submitted = subprocess.run(  # its output file in tmp_path: by default Slurm writes slurm-<id>.out in the cwd
+        ["sbatch", "--parsable", "-o", str(tmp_path / "job.out"), "--wrap", "sleep 4"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines = []
     sink = logger.add(lambda message: lines.append(message.record["message"]), level="INFO")
