@@ -481,6 +481,23 @@ def iter_lines(handle: IO[bytes], path: str, start: int, end: int) -> Iterator[R
         offset += len(line)
 
 
+def iter_json_lines(handle: IO[bytes]) -> Iterator[tuple[int, int, bytes, object]]:
+    """``(byte offset, line number, line, value)`` of each non-blank line of a whole binary JSON-lines ``handle``
+    (a UTF-8 byte order mark before the first is left out); line numbers count blank lines too, from 1. The value
+    is None when the line does not decode (invalid JSON or UTF-8), as for ``null``."""
+    offset = 0
+    for number, line in enumerate(handle, 1):
+        if number == 1 and line.startswith(UTF8_BOM):
+            line, offset = line[len(UTF8_BOM) :], len(UTF8_BOM)
+        if not line.isspace():
+            try:
+                data = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                data = None
+            yield offset, number, line, data
+        offset += len(line)
+
+
 def iter_records(handle: IO[bytes], path: str, start: int, end: int, size: int) -> Iterator[RawRecord]:
     """Records in ``[start, end)`` of a JSON array or JSON-lines file (sniffed from its first byte)."""
     if first_byte(handle) == b"[":

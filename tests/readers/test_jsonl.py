@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def test_compressed_files_and_blank_lines_are_read(tmp_path):
         : len(read)
     ]
     assert len(read) == len(source.splitlines())
+
+    # rows without an id get <file>/<line index>, which counts the blank lines, as datatrove's does (it warns on
+    # each blank line and reads on)
+    rows = [json.loads(line) for line in source.splitlines()[:5]]
+    lines = [json.dumps({k: v for k, v in row.items() if k != "id"}) for row in rows]
+    (tmp_path / "no_ids").mkdir()
+    (tmp_path / "no_ids" / "part.jsonl").write_text("\n\n".join(lines) + "\n")
+    checked = documents(CheckedJsonlReader(str(tmp_path / "no_ids")))
+    assert [doc_id for doc_id, _, _ in checked] == [f"part.jsonl/{2 * i}" for i in range(5)]
+    assert checked == documents(JsonlReader(str(tmp_path / "no_ids")))
 
 
 @pytest.mark.parametrize(

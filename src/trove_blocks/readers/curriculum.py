@@ -18,7 +18,6 @@ Local dataset files (``--source NAME=PATH``) are streamed by :class:`CurriculumF
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from datatrove.data import Document
@@ -29,7 +28,7 @@ from datatrove.utils.logging import logger
 
 from trove_blocks.curriculum.adapters import InvalidRow, convert_row
 from trove_blocks.curriculum.registry import LOCAL_SUFFIXES
-from trove_blocks.json_stream import UTF8_BOM, first_byte, iter_array, iter_field_array
+from trove_blocks.json_stream import first_byte, iter_array, iter_field_array, iter_json_lines
 from trove_blocks.progress import PROGRESS_CHECK_RECORDS, ByteProgress
 
 INVALID_REASON = "invalid_reason"
@@ -162,32 +161,13 @@ class CurriculumFileReader(BaseDiskReader):
                 yield record.offset, f"{field}[{index}]", record.decode(shown)
             return
         handle.seek(0)
-        for offset, number, line, data in _json_lines(handle):
+        for offset, number, line, data in iter_json_lines(handle):
             if data is None and number == 1 and opener == b"{":
                 raise ValueError(
                     f"{shown}: its first line is not a JSON object, so this is not JSON lines but one JSON object; "
                     f"give the key that holds its rows as json_field of {self.source_name!r} in the registry"
                 )
             yield offset, f":{number}", line if data is None else data
-
-
-def _json_lines(handle) -> Iterator[tuple[int, int, bytes, object]]:
-    """``(byte offset, line number, line, value)`` of each non-blank line of a binary JSON-lines ``handle`` (a UTF-8
-    byte order mark before the first is left out); the value is None when the line does not decode (invalid JSON or
-    UTF-8), as for ``null``."""
-    import orjson
-
-    offset = 0
-    for number, line in enumerate(handle, 1):
-        if number == 1 and line.startswith(UTF8_BOM):
-            line, offset = line[len(UTF8_BOM) :], len(UTF8_BOM)
-        if not line.isspace():
-            try:
-                data = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                data = None
-            yield offset, number, line, data
-        offset += len(line)
 
 
 class CurriculumJsonlReader(JsonlReader):
@@ -221,7 +201,7 @@ class CurriculumJsonlReader(JsonlReader):
         resolved = self.data_folder.resolve_paths(filepath)
         progress = ByteProgress(resolved, 0, self.data_folder.size(filepath), self.progress_seconds)
         with self.data_folder.open(filepath, "rb") as handle:
-            for count, (offset, number, line, data) in enumerate(_json_lines(handle), 1):
+            for count, (offset, number, line, data) in enumerate(iter_json_lines(handle), 1):
                 if not count % PROGRESS_CHECK_RECORDS:
                     progress.update(offset, count)
                 record = f"{filepath}:{number}"
