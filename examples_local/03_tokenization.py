@@ -24,23 +24,12 @@ from datatrove.pipeline.writers import JsonlWriter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
 from trove_blocks.readers import CheckedJsonlReader
-from trove_blocks.tokenizers import TokenizerLoadError, load_tokenizer, tokenizer_file
+from trove_blocks.tokenizers import check_tokenizer_flag, load_tokenizer, tokenizer_file
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_INPUT = REPO / "examples_local" / "data" / "real_text"
 DEFAULT_OUTPUT = REPO / "examples_local" / "output" / "03_tokenization"
 EOS = "<|endoftext|>"
-
-
-def check_tokenizer(parser: argparse.ArgumentParser, tokenizer: str) -> None:
-    """A usage error naming --tokenizer when the spec cannot be resolved (before any stage is built or submitted).
-
-    Tutorial 08 reuses it.
-    """
-    try:
-        tokenizer_file(tokenizer)
-    except TokenizerLoadError as error:
-        parser.error(f"--tokenizer: {error}")
 
 
 def tokenize_pipeline(tokenizer: str, tokens_dir: Path, counted_dir: Path | None = None) -> list:
@@ -92,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args, settings = parse_settings(parser, argv)
     if not sorted(args.input.glob("*.jsonl")):
         parser.error(f"--input {args.input}: no *.jsonl files there")
-    check_tokenizer(parser, args.tokenizer)
+    check_tokenizer_flag(parser, args.tokenizer)
     counted, tokens = args.output / "counted", args.output / "tokens"
     pipeline = [
         CheckedJsonlReader(str(args.input), glob_pattern="*.jsonl"),

@@ -32,6 +32,7 @@ from datatrove.pipeline.filters import LanguageFilter
 
 from trove_blocks import Stage, add_executor_arguments, finish, parse_settings, run_stages, script_settings
 from trove_blocks.readers import CheckedJsonlReader
+from trove_blocks.tokenizers import check_tokenizer_flag
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "examples_local" / "data"
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     for flag, folder in (("--warc", args.warc), ("--html", args.html), ("--text", args.text)):
         if not folder.is_dir():
             parser.error(f"{flag} {folder}: no such folder")
-    TUTORIAL_03["check_tokenizer"](parser, args.tokenizer)
+    check_tokenizer_flag(parser, args.tokenizer)
     if args.kill_rank_once is not None and not 0 <= args.kill_rank_once < args.tasks:
         parser.error(f"--kill-rank-once {args.kill_rank_once}: ranks are 0..{args.tasks - 1}")
     # the kill switch is a demo of a failure, not a setting of the output: a re-run without it must resume

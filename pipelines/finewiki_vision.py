@@ -35,7 +35,7 @@ from trove_blocks.readers.finewiki import FineWikiReader
 from trove_blocks.readers.stage_output import StageOutputJsonlReader
 from trove_blocks.render import GRAY_BITS, MODES, VISION_TOKEN_COUNTS, PageStyle, font_characters
 from trove_blocks.taggers.page_render import OVERFLOW_POLICIES, PageRenderer
-from trove_blocks.tokenizers import TokenizerLoadError, tokenizer_file, tokenizer_inputs
+from trove_blocks.tokenizers import check_tokenizer_flag, tokenizer_inputs
 from trove_blocks.writers.images import ImageFilesWriter, ImageParquetWriter
 from trove_blocks.writers.vision_samples import ArrowConverter, CompressionReportWriter, SplitWriter
 
@@ -194,10 +194,7 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error(f"--output {args.output} is inside --input {args.input}: its Parquet would be read as input")
     # last, as it may fetch a hub tokenizer; unchecked, an unusable one failed the first stage's task with a
     # traceback (on Slurm, after every stage was submitted)
-    try:
-        tokenizer_file(args.tokenizer)
-    except TokenizerLoadError as error:
-        parser.error(f"--tokenizer: {error}")
+    check_tokenizer_flag(parser, args.tokenizer)
 
 
 def main(argv: list[str] | None = None) -> int:

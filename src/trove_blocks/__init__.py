@@ -35,7 +35,13 @@ _MODULE_EXPORTS = {
         "settings_from_args",
         "wait_for_slurm_jobs",
     ),
-    "trove_blocks.tokenizers": ("TokenizerLoadError", "load_tokenizer", "tokenizer_file", "tokenizer_inputs"),
+    "trove_blocks.tokenizers": (
+        "TokenizerLoadError",
+        "check_tokenizer_flag",
+        "load_tokenizer",
+        "tokenizer_file",
+        "tokenizer_inputs",
+    ),
 }
 _HOME = {name: module for module, names in _MODULE_EXPORTS.items() for name in names}
 #: the block packages by role; each one's ``__all__`` is re-exported here

@@ -69,6 +69,16 @@ def tokenizer_inputs(spec: str) -> list[Path]:
     return [path] if spec not in BUILTIN_TOKENIZERS and path.exists() else []
 
 
+def check_tokenizer_flag(parser, spec: str) -> None:
+    """An argparse usage error naming ``--tokenizer`` when ``spec`` cannot be resolved (:func:`tokenizer_file`), so
+    a script says so before any stage is built or submitted, not in a task's traceback. It may fetch a hub
+    tokenizer: call it after the cheaper checks."""
+    try:
+        tokenizer_file(spec)
+    except TokenizerLoadError as error:
+        parser.error(f"--tokenizer: {error}")
+
+
 def load_tokenizer(spec: str):
     """A ``tokenizers.Tokenizer`` for ``spec`` (see :func:`tokenizer_file`), without truncation or padding."""
     from tokenizers import Tokenizer
