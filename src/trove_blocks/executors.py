@@ -675,7 +675,7 @@ class WatchedRankWorker(datatrove_ray.RankWorker):
                 results = self.starmap_async(func, iterable, chunksize)
                 while not results.ready():
                     results.wait(1.0)
-                    dead = [process.exitcode for process in processes if process.exitcode is not None]
+                    dead = _dead_exitcodes(processes)
                     if dead and not results.ready():
                         raise _WorkerDied(dead)
                 return results.get()  # raises the error of a rank that failed
@@ -689,8 +689,7 @@ class WatchedRankWorker(datatrove_ray.RankWorker):
             lost = [rank for rank in ranks if not executor_ref.is_rank_completed(rank)]
             if not lost:  # died after its rank completed: that result never comes, the ranks are done
                 return PipelineStats()
-            codes = ", ".join(_exit_cause(code) for code in died.exitcodes)
-            why = f"a worker process died ({codes}; killed, or out of memory) while ranks {lost} ran"
+            why = _worker_death(died.exitcodes, lost)
             for rank in lost:
                 _keep_ray_task_log(executor_ref, rank, why)
             raise RuntimeError(why) from None
@@ -706,8 +705,17 @@ class _WorkerDied(Exception):
         self.exitcodes = exitcodes
 
 
-def _exit_cause(exitcode: int) -> str:
-    return f"signal {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit code {exitcode}"
+def _dead_exitcodes(processes: Sequence[Any]) -> list[int]:
+    """The exit codes of the pool processes among ``processes`` that ended (a pool's own never end while it works)."""
+    return [process.exitcode for process in processes if process.exitcode is not None]
+
+
+def _worker_death(exitcodes: list[int], lost: list[int]) -> str:
+    """Why a stage failed when pool processes died (their ``exitcodes``) while ranks ``lost`` were not complete."""
+    causes = ", ".join(
+        f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}" for code in exitcodes
+    )
+    return f"a worker process died ({causes}; killed, or out of memory) while ranks {lost} ran"
 
 
 def _keep_ray_task_log(executor: RayPipelineExecutor, rank: int, why: str) -> None:
@@ -843,7 +851,7 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
                 self._launch_run_for_rank, ranks_q=ranks_q, completed=completed, completed_lock=manager.Lock()
             )
             with multiprocess.get_context(self.start_method).Pool(self.workers) as pool:
-                workers = {process.pid for process in pool._pool}
+                workers = list(pool._pool)
                 results = pool.imap_unordered(run_rank, ranks_to_run)
                 for _ in ranks_to_run:
                     while True:
@@ -851,13 +859,11 @@ class ProgressLocalPipelineExecutor(LocalPipelineExecutor):
                             results.next(timeout=1.0)
                             break
                         except multiprocess.TimeoutError:
-                            if {process.pid for process in pool._pool} != workers:  # one died and was replaced
+                            if dead := _dead_exitcodes(workers):  # the pool replaces it, but its rank never returns
                                 lost = self.get_incomplete_ranks(ranks_to_run)
                                 if not lost:  # died after the last rank completed: that result never comes
                                     return
-                                raise RuntimeError(
-                                    f"a worker process died (killed, or out of memory) while ranks {lost} ran"
-                                ) from None
+                                raise RuntimeError(_worker_death(dead, lost)) from None
         finally:
             manager.shutdown()
 
