@@ -28,6 +28,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))  # bench/ is not a package: its scripts run by path
+from common import positive_float, positive_int  # noqa: E402
+
 REAL_TEXT = REPO / "examples_local" / "data" / "real_text"
 
 
@@ -35,15 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument("--size-mb", type=float, default=192, help="uncompressed size of the token columns (MiB)")
-    parser.add_argument("--max-seq-length", type=int, default=1024, help="tokens per row")
-    parser.add_argument("--batch-size", type=int, default=8, help="rows per batch")
-    parser.add_argument("--row-group-rows", type=int, default=512, help="rows per Parquet row group")
-    parser.add_argument("--shard-rows", type=int, default=4096, help="rows per shard")
-    parser.add_argument("--window-groups", type=int, default=4, help="row groups the loader shuffles together")
-    parser.add_argument("--repeats", type=int, default=2, help="epochs per process; the fastest one counts")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="processes per contender, alternating floor and loader (fastest counts)"
+        "--size-mb", type=positive_float, default=192, help="uncompressed size of the token columns (MiB)"
+    )
+    parser.add_argument("--max-seq-length", type=positive_int, default=1024, help="tokens per row")
+    parser.add_argument("--batch-size", type=positive_int, default=8, help="rows per batch")
+    parser.add_argument("--row-group-rows", type=positive_int, default=512, help="rows per Parquet row group")
+    parser.add_argument("--shard-rows", type=positive_int, default=4096, help="rows per shard")
+    parser.add_argument("--window-groups", type=positive_int, default=4, help="row groups the loader shuffles together")
+    parser.add_argument("--repeats", type=positive_int, default=2, help="epochs per process; the fastest one counts")
+    parser.add_argument(
+        "--rounds",
+        type=positive_int,
+        default=3,
+        help="processes per contender, alternating floor and loader (fastest counts)",
     )
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/trove_blocks_bench_loader"), help="data goes here")
     parser.add_argument("--worker", choices=["build", "floor", "loader"], help=argparse.SUPPRESS)
@@ -156,9 +164,6 @@ def measure(name: str, argv: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    for flag in ("size_mb", "max_seq_length", "batch_size", "row_group_rows", "shard_rows", "repeats", "rounds"):
-        if getattr(args, flag) <= 0:
-            raise SystemExit(f"--{flag.replace('_', '-')} must be > 0, got {getattr(args, flag)}")
     if args.worker == "build":
         build_dataset(args)
         return 0
